@@ -1,0 +1,1 @@
+"""ThreadLab's domain core: settings, models, ingest, planning, codegen, store, pipeline."""

@@ -1,0 +1,92 @@
+"""One `Settings` object, read from the environment and `.env` when asked for, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sandbox.limits import Limits
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every knob of ThreadLab. Environment names carry the `THREADLAB_` prefix."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="THREADLAB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path("~/.threadlab/data"),
+        description="Where uploaded files, their Parquet caches and run outputs are kept.",
+    )
+    db_path: Path = Field(
+        default=Path("~/.threadlab/threadlab.db"),
+        description="The SQLite database of datasets and runs.",
+    )
+    planner: Literal["auto", "rules", "llm"] = Field(
+        default="auto",
+        description="Which planner plans requests: `auto` uses the LLM when one is configured.",
+    )
+    llm_model: str = Field(default="", description="Model name sent to the LLM endpoint.")
+    openai_base_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("THREADLAB_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama).",
+    )
+    openai_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("THREADLAB_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the LLM endpoint.",
+    )
+
+    max_upload_mb: int = Field(
+        default=1024, ge=1, description="Files larger than this are refused at ingest."
+    )
+    preview_rows: int = Field(
+        default=10, ge=1, le=1000, description="Rows of a result table shown in a reply."
+    )
+
+    sandbox_timeout_s: float = Field(default=300, gt=0, description="Wall-time limit of a run.")
+    sandbox_cpu_s: int = Field(default=600, gt=0, description="CPU-time limit (all threads).")
+    sandbox_memory_mb: int = Field(default=4096, ge=64, description="Memory limit of a run.")
+    sandbox_max_processes: int = Field(
+        default=64, ge=1, description="Processes and threads a run may have."
+    )
+    sandbox_file_size_mb: int = Field(
+        default=1024, ge=1, description="Largest file a run may write."
+    )
+    sandbox_open_files: int = Field(default=256, ge=16, description="Open file descriptors.")
+    sandbox_output_kb: int = Field(
+        default=1024, ge=1, description="stdout+stderr a run may print before it is stopped."
+    )
+    sandbox_max_artifacts: int = Field(default=20, ge=0, description="Artifacts kept per run.")
+    sandbox_artifact_mb: int = Field(default=20, ge=1, description="Largest artifact kept.")
+    sandbox_workers: int = Field(default=2, ge=1, description="Runs executed at the same time.")
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser()
+
+    def resolved_db_path(self) -> Path:
+        return self.db_path.expanduser()
+
+    def sandbox_limits(self) -> Limits:
+        """The sandbox's limits as the sandbox package understands them."""
+        return Limits(
+            wall_time_s=self.sandbox_timeout_s,
+            cpu_time_s=self.sandbox_cpu_s,
+            memory_bytes=self.sandbox_memory_mb * MIB,
+            max_processes=self.sandbox_max_processes,
+            file_size_bytes=self.sandbox_file_size_mb * MIB,
+            open_files=self.sandbox_open_files,
+            output_bytes=self.sandbox_output_kb * 1024,
+            max_artifacts=self.sandbox_max_artifacts,
+            artifact_bytes=self.sandbox_artifact_mb * MIB,
+        )
+
+    def llm_configured(self) -> bool:
+        return bool(self.openai_base_url or self.openai_api_key.get_secret_value())

@@ -1,0 +1,1 @@
+"""Transports: the terminal (`threadlab ask`) now, Slack and others later."""

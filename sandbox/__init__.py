@@ -1,0 +1,4 @@
+"""Runs untrusted analysis code in a child process and streams its events back.
+
+This package imports nothing from `bot` or `handlers`: it is the innermost layer.
+"""

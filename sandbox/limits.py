@@ -1,0 +1,28 @@
+"""The limits of one sandbox run, passed in as a value (never module-level globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Defaults follow ../shared/SANDBOX.md."""
+
+    wall_time_s: float = 300.0
+    cpu_time_s: int = 600
+    memory_bytes: int = 4096 * MIB
+    max_processes: int = 64
+    file_size_bytes: int = 1024 * MIB
+    open_files: int = 256
+    output_bytes: int = 1 * MIB
+    max_artifacts: int = 20
+    artifact_bytes: int = 20 * MIB
+
+    def memory_label(self) -> str:
+        """How the memory limit reads in a message: "4 GB", "512 MB"."""
+        if self.memory_bytes % (1024 * MIB) == 0:
+            return f"{self.memory_bytes // (1024 * MIB)} GB"
+        return f"{self.memory_bytes // MIB} MB"

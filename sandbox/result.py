@@ -1,0 +1,41 @@
+"""What a run produced, as data: status, the user's message, timings, artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sandbox.events import Event
+
+RunStatus = Literal[
+    "ok", "error", "timeout", "out_of_memory", "cpu_limit", "output_limit", "killed"
+]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A regular file collected from the work dir after the run."""
+
+    name: str  # path relative to the work dir, POSIX separators
+    path: Path  # where it was copied to on the host
+    size: int
+    kind: Literal["image", "table", "file"]
+
+
+@dataclass
+class RunResult:
+    status: RunStatus
+    message: str  # what a user reads: "ran out of memory at the 4 GB limit"
+    exit_code: int | None  # negative: killed by that signal
+    duration_s: float
+    peak_memory_bytes: int | None = None
+    stdout: str = ""  # capped at Limits.output_bytes (stdout+stderr together)
+    stderr: str = ""
+    output_truncated: bool = False
+    events: list[Event] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
