@@ -83,6 +83,16 @@ class WindowStep(_Step):
     unit: Literal["day", "week", "month", "year"] = "month"
 
 
+class TableStep(_Step):
+    """Reports the working table itself (after filters) as a result table."""
+
+    kind: Literal["table"] = "table"
+    output: str
+    columns: list[str] | None = None  # None: all columns
+    sort_by: str | None = None
+    ascending: bool = False
+
+
 class DeriveStep(_Step):
     """A new column from a pandas `DataFrame.eval` expression over existing columns."""
 
@@ -215,6 +225,7 @@ Step = Annotated[
     | FilterStep
     | WindowStep
     | DeriveStep
+    | TableStep
     | AggregateStep
     | ResampleStep
     | TopNStep
