@@ -1,0 +1,85 @@
+"""Ingest: a file becomes a typed Parquet cache and a profile, or a clear error.
+
+`ingest(path, settings)` checks the file (exists, supported type, size, bytes match the
+type), reuses the cache when the same bytes were ingested before, else reads the file
+(CSV/TSV/TXT, Excel, Parquet, JSON lines), infers column types, profiles it and writes the
+cache atomically. Every failure is an `IngestError` whose message names the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.errors import EmptyFile, FileMissing, FileTooLarge, IngestError
+from bot.ingest.cache import DatasetCache, content_id
+from bot.ingest.excel import SheetNotFound
+from bot.ingest.profile import profile_frame
+from bot.ingest.readers import read_table
+from bot.ingest.sniff import SUPPORTED, check_magic, file_format
+from bot.ingest.types import infer_frame
+from bot.models import Dataset
+from bot.settings import MIB, Settings
+
+__all__ = ["SUPPORTED", "SheetNotFound", "datasets_dir", "ingest"]
+
+log = logging.getLogger(__name__)
+
+
+def datasets_dir(settings: Settings) -> Path:
+    """Where dataset caches live: `<data_dir>/datasets`."""
+    return settings.resolved_data_dir().absolute() / "datasets"
+
+
+def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
+    """Reads `path` into the Parquet cache and profiles it, or raises an `IngestError`.
+
+    `sheet` picks an Excel sheet by name (default: the first sheet with data); other
+    formats ignore it. The same bytes (and sheet) ingested again reuse the cache.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.exists():
+        raise FileMissing(f"{name} does not exist: there is no such file.")
+    if not path.is_file():
+        raise FileMissing(f"{name} is a folder, not a file.")
+    fmt = file_format(path)
+    try:
+        size = path.stat().st_size
+        if size > settings.max_upload_mb * MIB:
+            raise FileTooLarge(
+                f"{name} is {size / MIB:,.1f} MB, over the {settings.max_upload_mb} MB "
+                "upload limit."
+            )
+        if size == 0:
+            raise EmptyFile(f"{name} is empty (0 bytes).")
+        check_magic(path, fmt, size)
+        if fmt != "excel":
+            sheet = None
+        cache = DatasetCache(datasets_dir(settings), content_id(path, sheet))
+        source = {"name": name, "source_path": str(path.resolve())}
+        cached = cache.load()
+        if cached is not None:
+            log.info("ingest %s: cache hit %s", name, cache.directory)
+            return cached.model_copy(update=source)
+        table = read_table(path, fmt, sheet)
+    except OSError as exc:
+        raise IngestError(f"{name} could not be read: {exc.strerror or exc}.") from exc
+    frame, kinds = infer_frame(table.frame)
+    frame = frame.dropna(how="all").reset_index(drop=True)
+    if frame.empty:
+        raise EmptyFile(f"{name} is empty: it has a header row but no data rows.")
+    dataset = Dataset(
+        id=cache.directory.name,
+        cache_path=str(cache.data_path),
+        size_bytes=size,
+        format=fmt,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        sheet=table.sheet,
+        profile=profile_frame(frame, kinds),
+        **source,
+    )
+    cache.save(frame, dataset)
+    log.info("ingest %s: %d rows cached in %s", name, len(frame), cache.directory)
+    return dataset

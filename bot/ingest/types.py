@@ -1,0 +1,198 @@
+"""Column types: text read as strings becomes identifiers, integers, numbers, dates, booleans.
+
+Text is inferred column by column, strictest first. Identifier-like digit strings (leading
+zeros, 11+ digits such as phone and ID numbers, an ID number's trailing X) stay strings, so
+an 18-digit ID never becomes a float. Columns that arrive typed (Parquet, Excel, JSON
+numbers) keep their type; only their text columns go through the same inference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import math
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from bot.models import ColumnKind
+
+NULL_TOKENS = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "#n/a", "#na", "nat", "<na>", "-nan"}
+)
+TRUE = frozenset({"true", "yes", "是"})
+FALSE = frozenset({"false", "no", "否"})
+ID_DIGITS = r"\+?\d+[Xx]?"  # 18-digit resident ID numbers may end in X
+CODE = r"[A-Za-z]{1,3}[-_]?\d{3,}"  # U000123, ORD-000042
+INTEGER = r"[+-]?\d+"
+NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+DATE_LIKE = r"\d{4}[-/.年]\d{1,2}.*"
+DATE_FORMATS = (
+    "ISO8601",  # 2025-01-31, 2025-01-31 12:00:00, 2025-01-31T12:00, 2025-01
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月",
+)
+DATE_SHARE = 0.95
+MAX_INT_DIGITS = 18  # beyond this an int64 may overflow
+TEXT_DTYPE: Final = "str"
+DATETIME_DTYPE: Final = "datetime64[us]"
+
+
+def infer_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, ColumnKind]]:
+    """The frame with inferred dtypes, and each column's logical kind."""
+    columns: dict[str, pd.Series] = {}
+    kinds: dict[str, ColumnKind] = {}
+    for name in frame.columns:
+        columns[name], kinds[name] = infer_column(frame[name])
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame))), kinds
+
+
+def infer_column(series: pd.Series) -> tuple[pd.Series, ColumnKind]:
+    """One column: typed columns keep their type, text and mixed columns are inferred."""
+    series = series.reset_index(drop=True)
+    dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype):
+        return series, "boolean"
+    if ptypes.is_integer_dtype(dtype):
+        return series, "integer"
+    if ptypes.is_float_dtype(dtype):
+        return series, "number"
+    if ptypes.is_datetime64_any_dtype(dtype):
+        return series, "datetime"
+    if ptypes.is_string_dtype(dtype) and not ptypes.is_object_dtype(dtype):
+        return infer_text(series)
+    return _infer_objects(series)
+
+
+def infer_text(series: pd.Series) -> tuple[pd.Series, ColumnKind]:
+    """Strings (nulls allowed) to the strictest kind that every value fits."""
+    text = series.astype(TEXT_DTYPE).str.strip()
+    text = text.mask(text.str.lower().isin(NULL_TOKENS))
+    values = text.dropna()
+    if values.empty:
+        return text, "text"
+    lower = values.str.lower()
+    if lower.isin(TRUE | FALSE).all():
+        flags = text.str.lower().map(lambda v: v in TRUE, na_action="ignore")
+        return flags.astype("boolean"), "boolean"
+    if _is_identifier(values):
+        return text, "identifier"
+    if values.str.fullmatch(INTEGER).all():
+        if values.str.lstrip("+-").str.len().max() <= MAX_INT_DIGITS:
+            return pd.to_numeric(text, dtype_backend="numpy_nullable").astype("Int64"), "integer"
+        return pd.to_numeric(text).astype("float64"), "number"
+    if values.str.fullmatch(CODE).all():
+        return text, "identifier"
+    if values.str.fullmatch(NUMBER).all():
+        return pd.to_numeric(text.str.replace(",", "", regex=False)).astype("float64"), "number"
+    dates = _parse_dates(text, values)
+    if dates is not None:
+        return dates, "datetime"
+    return text, "text"
+
+
+def _is_identifier(values: pd.Series) -> bool:
+    """Digit strings whose digits matter as written: leading zeros, 11+ digits, or an X."""
+    if not values.str.fullmatch(ID_DIGITS).all():
+        return False
+    digits = values.str.lstrip("+").str.rstrip("Xx")
+    leading_zero = (digits.str.startswith("0") & (digits.str.len() > 1)).any()
+    long = (digits.str.len() >= 11).any()
+    return bool(leading_zero or long or values.str.endswith(("X", "x")).any())
+
+
+def _parse_dates(text: pd.Series, values: pd.Series) -> pd.Series | None:
+    """Dates in the known formats when at least 95% of the values parse; the rest are NaT."""
+    if values.str.fullmatch(DATE_LIKE).mean() < DATE_SHARE:
+        return None
+    parsed = pd.Series(pd.NaT, index=values.index, dtype=DATETIME_DTYPE)
+    for fmt in DATE_FORMATS:
+        missing = parsed.isna()
+        if not missing.any():
+            break
+        chunk = _to_datetime(values[missing], fmt)
+        if chunk is not None:
+            parsed.loc[chunk.index] = chunk
+    if parsed.notna().mean() < DATE_SHARE:
+        return None
+    return parsed.reindex(text.index).astype(DATETIME_DTYPE)
+
+
+def _to_datetime(values: pd.Series, fmt: str) -> pd.Series | None:
+    try:
+        result = pd.to_datetime(values, format=fmt, errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if isinstance(result.dtype, pd.DatetimeTZDtype):  # offsets given: store as naive UTC
+        result = result.dt.tz_convert("UTC").dt.tz_localize(None)
+    return result.astype(DATETIME_DTYPE)
+
+
+def _infer_objects(series: pd.Series) -> tuple[pd.Series, ColumnKind]:
+    """Python values (Excel cells, JSON values): one clean type keeps it, a mix becomes text."""
+    values = [None if _is_null(v) else v for v in series.tolist()]
+    present = [v for v in values if v is not None]
+    kinds = {_value_kind(v) for v in present}
+    try:
+        if kinds == {"bool"}:
+            return pd.Series(values, dtype="boolean"), "boolean"
+        if kinds == {"int"} and all(-(2**63) <= v < 2**63 for v in present):
+            return pd.Series(values, dtype="Int64"), "integer"
+        if kinds and kinds <= {"int", "float"}:
+            floats = [None if v is None else float(v) for v in values]
+            return pd.Series(floats, dtype="float64"), "number"
+        if kinds == {"datetime"}:
+            return pd.to_datetime(pd.Series(values, dtype=object)).astype(
+                DATETIME_DTYPE
+            ), "datetime"
+    except (ValueError, TypeError, OverflowError):
+        pass
+    return infer_text(pd.Series([_as_text(v) for v in values], dtype=TEXT_DTYPE))
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float | decimal.Decimal):
+        return "float"
+    if isinstance(value, dt.datetime | dt.date) and not isinstance(value, dt.time):
+        return "datetime"
+    if isinstance(value, str):
+        return "str"
+    return "other"
+
+
+def _as_text(value: Any) -> str | None:
+    """A value written the way a person would type it into a CSV cell."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
