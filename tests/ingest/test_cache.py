@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bot.ingest import ingest
+from bot.ingest.cache import INGEST_VERSION
 from bot.models import Dataset
 from bot.settings import Settings
 
@@ -19,7 +20,7 @@ def test_cache_layout_and_id(tmp_path: Path, settings: Settings, datasets: Path)
     path = tmp_path / "a.csv"
     path.write_text(TEXT, encoding="utf-8")
     ds = ingest(path, settings)
-    assert ds.id == hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    assert ds.id == hashlib.sha256(INGEST_VERSION + path.read_bytes()).hexdigest()[:16]
     directory = datasets / ds.id
     assert Path(ds.cache_path) == directory / "data.parquet"
     assert sorted(p.name for p in directory.iterdir()) == ["data.parquet", "profile.json"]
