@@ -37,7 +37,13 @@ class Event:
     @classmethod
     def from_json(cls, line: str) -> Event:
         raw = json.loads(line)
-        if not isinstance(raw, dict) or raw.get("type") not in _TYPES:
+        # The type is checked to be a string first: an unhashable one (a list) would
+        # raise TypeError from the set lookup instead of the documented ValueError.
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("type"), str)
+            or raw["type"] not in _TYPES
+        ):
             raise ValueError(f"not an event: {line[:200]!r}")
         kind = raw.pop("type")
         return cls(type=kind, data=raw)

@@ -89,8 +89,13 @@ def table(frame: Any, name: str, title: str = "") -> Path:
 
 def image(path: str | Path, title: str = "") -> None:
     """Reports a chart the program saved in the work dir."""
-    rel = Path(path).as_posix()
-    _emit("image", name=Path(path).stem, path=rel, title=title)
+    given = Path(path)
+    # The event's path is relative to the work dir, which is how the host finds the
+    # collected file; a program that saved with an absolute path still gets its chart.
+    if given.is_absolute() and given.is_relative_to(Path.cwd()):
+        given = given.relative_to(Path.cwd())
+    rel = given.as_posix()
+    _emit("image", name=given.stem, path=rel, title=title)
     if _channel is None:
         print(f"chart: {rel}")
 
