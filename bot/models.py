@@ -117,7 +117,6 @@ class AggregateStep(_Step):
     by: list[str]
     metrics: list[Metric] = Field(min_length=1)
     sort_by: str | None = None  # a metric name; sorted descending
-    fact_prefix: str = ""  # non-empty: record top-group facts under this prefix
 
 
 Freq = Literal["day", "week", "month", "quarter", "year"]

@@ -7,8 +7,10 @@ from pathlib import PurePath
 
 from bot.codegen import helpers
 from bot.codegen.context import RenderContext
+from bot.codegen.facts import missing_facts
 from bot.codegen.source import Source
 from bot.codegen.steps import render_step
+from bot.errors import PlanningError
 from bot.models import AnswerStep, Plan, Step
 
 
@@ -34,7 +36,16 @@ def step_title(step: Step, language: str) -> str:
 
 
 def generate_code(plan: Plan) -> str:
-    """The plan as a script that runs in the sandbox (or by hand, next to its data)."""
+    """The plan as a script that runs in the sandbox (or by hand, next to its data).
+
+    Raises PlanningError when the answer template reads a fact no step records, which
+    would otherwise fail only at the end of a long run.
+    """
+    for step in plan.steps:
+        if isinstance(step, AnswerStep) and (unknown := missing_facts(plan, step.template)):
+            raise PlanningError(
+                f"The plan's answer uses values no step computes: {', '.join(sorted(unknown))}."
+            )
     ctx = RenderContext(language=plan.language)
     body = Source()
     for index, step in enumerate(plan.steps, start=1):

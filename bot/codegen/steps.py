@@ -424,7 +424,7 @@ def render_chart(step: ChartStep, src: Source, ctx: RenderContext) -> None:
             "fig.colorbar(image, ax=ax)",
         )
     if step.chart != "heatmap":
-        xlabel = step.x or ""
+        xlabel = ctx.say("period", "周期") if step.x == "period" else (step.x or "")
         ylabel = step.label or (step.y or ctx.say("count", "数量"))
         if step.chart == "hist":
             xlabel, ylabel = step.label or (step.x or ""), ctx.say("count", "数量")

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from bot.codegen import generate_code, sandbox_input_name
+from bot.codegen.facts import facts_provided
+from bot.errors import PlanningError
 from bot.models import (
     AggregateStep,
     AnswerStep,
     ChartStep,
+    CorrelateStep,
+    DescribeStep,
     FilterStep,
     LoadStep,
     Metric,
+    MissingStep,
+    OutliersStep,
+    PivotStep,
     Plan,
     PythonStep,
     ResampleStep,
     RFMStep,
+    TableStep,
+    TopNStep,
 )
 
 
@@ -111,3 +122,59 @@ def test_result_names_never_shadow_the_scripts_own_names() -> None:
     code = generate_code(plan)
     assert "\npd = " not in code and "    pd = " not in code
     assert "result_pd = " in code
+
+
+def test_an_answer_reading_unknown_facts_is_refused_before_running() -> None:
+    plan = _plan(steps=[LoadStep(), AnswerStep(template="{rows_loaded} {no_such_fact}")])
+    with pytest.raises(PlanningError, match="no_such_fact"):
+        generate_code(plan)
+
+
+def test_the_code_records_exactly_the_facts_the_contract_names(tmp_path: Path) -> None:
+    """Every step kind with facts runs once; the recorded names equal `facts_provided`."""
+    days = pd.date_range("2025-01-01", periods=90, freq="D")
+    frame = pd.DataFrame(
+        {
+            "date": days,
+            "user": [f"U{i % 7}" for i in range(90)],
+            "order": [f"O{i}" for i in range(90)],
+            "region": ["N", "S", "E"] * 30,
+            "sales": [float((i * 37) % 101) for i in range(90)],
+            "orders": [(i * 11) % 13 for i in range(90)],
+        }
+    )
+    frame.to_parquet(tmp_path / "sales.parquet")
+    steps = [
+        LoadStep(),
+        FilterStep(column="sales", op=">", value=1),
+        TableStep(output="kept"),
+        ResampleStep(output="monthly", date_column="date", freq="month", value_column="sales"),
+        AggregateStep(
+            output="by_region",
+            by=["region"],
+            metrics=[Metric(column="sales", func="sum", name="t")],
+        ),
+        TopNStep(output="top", column="sales", n=3, group_by="region"),
+        PivotStep(output="pivot", index="region", columns="user", values="sales"),
+        DescribeStep(output="summary"),
+        MissingStep(output="missing"),
+        CorrelateStep(output="corr", columns=["sales", "orders"]),
+        OutliersStep(output="outliers", column="sales"),
+        RFMStep(
+            user_column="user",
+            date_column="date",
+            amount_column="sales",
+            order_column="order",
+            reference_date=dt.date(2025, 4, 1),
+        ),
+        PythonStep(code="print('FACTS', sorted(facts))"),
+    ]
+    plan = _plan(steps=steps)
+    (tmp_path / "analysis.py").write_text(generate_code(plan), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "analysis.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("FACTS "))
+    recorded = set(ast.literal_eval(line.removeprefix("FACTS ")))
+    assert recorded == facts_provided(plan)

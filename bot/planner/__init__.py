@@ -1,0 +1,1 @@
+"""Planners: turn a question and a dataset profile into a typed `Plan`."""
