@@ -1,0 +1,70 @@
+"""The `Reply` protocol: how the pipeline talks to a transport (terminal, Slack, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from bot.models import Dataset, Plan
+from sandbox.events import Event
+
+OutcomeStatus = Literal["ok", "error", "needs_approval", "blocked"]
+
+
+@dataclass(frozen=True)
+class TablePreview:
+    """A result table: its first rows for display, and where the whole of it was saved."""
+
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    total_rows: int
+    csv_path: Path | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_rows > len(self.rows)
+
+
+@dataclass
+class Outcome:
+    """Everything a run produced, as a transport needs it."""
+
+    status: OutcomeStatus
+    run_id: str
+    question: str
+    message: str = ""  # the user-facing reason when status is not ok
+    answer: str = ""
+    plan: Plan | None = None
+    code: str = ""
+    tables: list[TablePreview] = field(default_factory=list)
+    images: list[Path] = field(default_factory=list)
+    artifacts: list[Path] = field(default_factory=list)
+    masked_columns: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class Reply(Protocol):
+    """A transport's side of one request. Calls arrive in this order; any may be skipped."""
+
+    def dataset(self, dataset: Dataset) -> None:
+        """The input was read; its profile is known."""
+
+    def plan(self, plan: Plan) -> None:
+        """The plan, to show as a checklist."""
+
+    def code(self, code: str) -> None:
+        """The generated code, before it runs."""
+
+    def event(self, event: Event) -> None:
+        """Something happened in the sandbox (a step, a log line, a table, ...)."""
+
+    def finish(self, outcome: Outcome) -> None:
+        """The end: answer, tables, charts, or the reason it failed."""

@@ -1,0 +1,72 @@
+"""The `threadlab` console script."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from bot.assembly import build_pipeline
+from bot.errors import ThreadLabError
+from bot.settings import Settings
+from bot.store import Store
+from handlers.terminal import TerminalReply, outcome_json
+
+
+@click.group()
+@click.version_option(package_name="threadlab")
+def main() -> None:
+    """ThreadLab: ask questions about your data; the code runs in a local sandbox."""
+
+
+@main.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON object on stdout.")
+@click.option("--out", type=click.Path(path_type=Path), help="Directory for charts and tables.")
+@click.option("--show-code", is_flag=True, help="Print the generated code.")
+def ask(data: Path, question: str, as_json: bool, out: Path | None, show_code: bool) -> None:
+    """Answer QUESTION about the table in DATA (CSV, Excel, Parquet, JSON lines)."""
+    # With --json, stdout carries only the final object; the live view goes to stderr.
+    console = Console(stderr=as_json, highlight=False)
+    try:
+        pipeline = build_pipeline(Settings())
+        outcome = pipeline.ask(data, question, TerminalReply(console, show_code), out)
+    except ThreadLabError as exc:
+        console.print(f"[bold red]Error:[/] {exc.user_message}")
+        sys.exit(1)
+    if as_json:
+        click.echo(outcome_json(outcome))
+    sys.exit(0 if outcome.ok else 1)
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+def history(limit: int, as_json: bool) -> None:
+    """List recent runs, newest first."""
+    settings = Settings()
+    try:
+        runs = Store(settings.resolved_db_path()).recent_runs(limit)
+    except ThreadLabError as exc:
+        click.echo(f"Error: {exc.user_message}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(runs, ensure_ascii=False))
+        return
+    table = Table("run", "when", "status", "dataset", "question", "seconds")
+    for run in runs:
+        total = json.loads(run["timings"]).get("total") if run["timings"] else None
+        table.add_row(
+            run["id"],
+            run["created_at"],
+            run["status"],
+            run["dataset"] or "",
+            run["question"],
+            f"{total:.2f}" if total is not None else "",
+        )
+    Console(highlight=False).print(table)
