@@ -52,13 +52,23 @@ class Pipeline:
         self.executor = executor
         self.planner = planner
 
-    def ask(self, data: Path, question: str, reply: Reply, out_dir: Path | None = None) -> Outcome:
-        """Answers `question` about the file `data`; never raises a ThreadLabError."""
+    def ask(
+        self,
+        data: Path,
+        question: str,
+        reply: Reply,
+        out_dir: Path | None = None,
+        sheet: str | None = None,
+    ) -> Outcome:
+        """Answers `question` about the file `data`; never raises a ThreadLabError.
+
+        `sheet` names the Excel sheet to read (default: the first one with data).
+        """
         run_id = self.store.start_run(question, None)
         outcome = Outcome(status="error", run_id=run_id, question=question)
         timer = Timer()
         try:
-            self._ask(data, question, reply, out_dir, outcome, timer)
+            self._ask(data, sheet, question, reply, out_dir, outcome, timer)
         except ThreadLabError as exc:
             outcome.status, outcome.message = "error", exc.user_message
         outcome.timings = timer.total()
@@ -69,6 +79,7 @@ class Pipeline:
     def _ask(
         self,
         data: Path,
+        sheet: str | None,
         question: str,
         reply: Reply,
         out_dir: Path | None,
@@ -76,7 +87,7 @@ class Pipeline:
         timer: Timer,
     ) -> None:
         with timer.stage("ingest"):
-            dataset = ingest(data, self.settings)
+            dataset = ingest(data, self.settings, sheet)
             self.store.save_dataset(dataset)
             self.store.finish_run(outcome.run_id, dataset_id=dataset.id, status="running")
         reply.dataset(dataset)

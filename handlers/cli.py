@@ -29,13 +29,17 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON object on stdout.")
 @click.option("--out", type=click.Path(path_type=Path), help="Directory for charts and tables.")
 @click.option("--show-code", is_flag=True, help="Print the generated code.")
-def ask(data: Path, question: str, as_json: bool, out: Path | None, show_code: bool) -> None:
+@click.option("--sheet", help="Excel sheet to read (default: the first with data).")
+def ask(
+    data: Path, question: str, as_json: bool, out: Path | None, show_code: bool, sheet: str | None
+) -> None:
     """Answer QUESTION about the table in DATA (CSV, Excel, Parquet, JSON lines)."""
     # With --json, stdout carries only the final object; the live view goes to stderr.
     console = Console(stderr=as_json, highlight=False)
     try:
         pipeline = build_pipeline(Settings())
-        outcome = pipeline.ask(data, question, TerminalReply(console, show_code), out)
+        reply = TerminalReply(console, show_code)
+        outcome = pipeline.ask(data, question, reply, out, sheet)
     except ThreadLabError as exc:
         console.print(f"[bold red]Error:[/] {exc.user_message}")
         sys.exit(1)
