@@ -8,7 +8,22 @@ from dataclasses import dataclass, field
 from bot.models import Language
 
 # Names the generated script already uses; a result called like one of them is renamed.
-RESERVED = {"df", "pd", "np", "plt", "matplotlib", "tl", "facts", "DATA", "ANSWER", "fig", "ax"}
+RESERVED = {
+    "df",
+    "pd",
+    "np",
+    "plt",
+    "matplotlib",
+    "tl",
+    "facts",
+    "DATA",
+    "ANSWER",
+    "notes",
+    "whole",
+    "compared",
+    "fig",
+    "ax",
+}
 
 
 @dataclass

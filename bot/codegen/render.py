@@ -81,6 +81,7 @@ def generate_code(plan: Plan) -> str:
     if answer is not None:
         src.line(f"ANSWER = {answer.template!r}")
     src.line("facts = {}  # values the answer text is formatted with")
+    src.line("notes = []  # caveats added after the answer")
     for snippet in ctx.helpers:
         src.line()
         for line in snippet.strip("\n").splitlines():

@@ -159,29 +159,69 @@ def render_resample(step: ResampleStep, src: Source, ctx: RenderContext) -> None
         f'{var} = pd.DataFrame({{"period": period_labels(series.index), '
         f"{value!r}: series.to_numpy()}})"
     )
+    additive = step.func in {"sum", "count", "nunique"} or step.value_column is None
+    if additive:
+        src.comment(
+            "A period the data covers only in part (the data or the window starts or ends "
+            "inside it) has a total that is not comparable with whole periods."
+        )
+        src.lines(
+            f"first_day = df[{step.date_column!r}].min().normalize()",
+            f"last_day = df[{step.date_column!r}].max().normalize()",
+            "whole = (series.index.start_time >= first_day) & "
+            "(series.index.end_time.normalize() <= last_day)",
+            f'{var}["complete"] = whole',
+        )
     if step.record_facts:
-        o = step.output
-        src.lines(
-            f"values = {var}[{value!r}]",
-            f'facts["{o}_periods"] = len({var})',
-            f'facts["{o}_first_period"] = {var}["period"].iloc[0]',
-            f'facts["{o}_last_period"] = {var}["period"].iloc[-1]',
-            f'facts["{o}_peak_period"] = {var}["period"].iloc[int(values.to_numpy().argmax())]',
-            f'facts["{o}_peak_value"] = float(values.max())',
-            f'facts["{o}_low_period"] = {var}["period"].iloc[int(values.to_numpy().argmin())]',
-            f'facts["{o}_low_value"] = float(values.min())',
-            f'facts["{o}_total"] = float(values.sum())',
-            f'facts["{o}_mean"] = float(values.mean())',
-        )
-        src.comment("Coefficient of variation: population std / mean, in percent.")
-        src.lines(
-            f'facts["{o}_cv_pct"] = float(values.std(ddof=0) / values.mean() * 100) '
-            "if values.mean() else 0.0",
-            f'facts["{o}_series"] = "; ".join(',
-            f'    f"{{p}}: {{v:,.2f}}" for p, v in zip({var}["period"], values, strict=True)',
-            ")",
-        )
+        _record_resample_facts(step, var, value, additive, src, ctx)
     src.line(f"tl.table({var}, {step.output!r}, {step.title!r})")
+
+
+def _record_resample_facts(
+    step: ResampleStep, var: str, value: str, additive: bool, src: Source, ctx: RenderContext
+) -> None:
+    o = step.output
+    if additive:
+        src.comment("Peak, low and variation compare whole periods when there are two or more.")
+        src.line(f"compared = {var}[whole] if whole.sum() >= 2 else {var}")
+        note = ctx.say(
+            "Note: {periods} {verb} only partly covered by the data; {their} totals are not "
+            "comparable with whole periods, so the peak, low and variation leave {them} out.",
+            "注意：{periods} 只有部分时间有数据，其合计不能与完整周期直接比较，"
+            "峰值、最低值和波动只比较完整周期。",
+        )
+        with src.block("if not whole.all():"):
+            src.lines(
+                "plural = (~whole).sum() > 1",
+                f"notes.append({note!r}.format(",
+                f'    periods=", ".join({var}.loc[~whole, "period"]),',
+                '    verb="are" if plural else "is",',
+                '    their="their" if plural else "its",',
+                '    them="them" if plural else "it",',
+                "))",
+            )
+    else:
+        src.line(f"compared = {var}")
+    src.lines(
+        f"values = compared[{value!r}]",
+        f'facts["{o}_periods"] = len({var})',
+        f'facts["{o}_first_period"] = {var}["period"].iloc[0]',
+        f'facts["{o}_last_period"] = {var}["period"].iloc[-1]',
+        f'facts["{o}_peak_period"] = compared["period"].iloc[int(values.to_numpy().argmax())]',
+        f'facts["{o}_peak_value"] = float(values.max())',
+        f'facts["{o}_low_period"] = compared["period"].iloc[int(values.to_numpy().argmin())]',
+        f'facts["{o}_low_value"] = float(values.min())',
+        f'facts["{o}_total"] = float({var}[{value!r}].sum())',
+        f'facts["{o}_mean"] = float(values.mean())',
+    )
+    src.comment("Coefficient of variation: population std / mean, in percent.")
+    src.lines(
+        f'facts["{o}_cv_pct"] = float(values.std(ddof=0) / values.mean() * 100) '
+        "if values.mean() else 0.0",
+        f'facts["{o}_series"] = "; ".join(',
+        f'    f"{{p}}: {{v:,.2f}}" for p, v in zip({var}["period"], {var}[{value!r}], strict=True)',
+        ")",
+    )
 
 
 def render_top_n(step: TopNStep, src: Source, ctx: RenderContext) -> None:
@@ -440,7 +480,8 @@ def render_chart(step: ChartStep, src: Source, ctx: RenderContext) -> None:
 
 
 def render_answer(step: AnswerStep, src: Source, ctx: RenderContext) -> None:
-    src.line("tl.answer(ANSWER.format(**facts))")
+    src.comment("The answer, then any caveats the steps noted (such as partial periods).")
+    src.line('tl.answer("\\n".join([ANSWER.format(**facts), *notes]))')
 
 
 def render_python(step: PythonStep, src: Source, ctx: RenderContext) -> None:

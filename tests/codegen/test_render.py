@@ -178,3 +178,26 @@ def test_the_code_records_exactly_the_facts_the_contract_names(tmp_path: Path) -
     line = next(x for x in proc.stdout.splitlines() if x.startswith("FACTS "))
     recorded = set(ast.literal_eval(line.removeprefix("FACTS ")))
     assert recorded == facts_provided(plan)
+
+
+def test_partial_periods_are_flagged_and_left_out_of_the_comparison(tmp_path: Path) -> None:
+    days = pd.date_range("2025-02-01", "2025-12-15", freq="D")
+    # Q4 holds the largest single days, but it is partial; Q3 is the peak of whole quarters.
+    sales = [100.0 if d.quarter == 4 else (20.0 if d.quarter == 3 else 10.0) for d in days]
+    pd.DataFrame({"date": days, "sales": sales}).to_parquet(tmp_path / "sales.parquet")
+    plan = _plan(
+        steps=[
+            LoadStep(),
+            ResampleStep(output="q", date_column="date", freq="quarter", value_column="sales"),
+            AnswerStep(template="peak {q_peak_period} low {q_low_period} total {q_total:.0f}"),
+        ]
+    )
+    (tmp_path / "analysis.py").write_text(generate_code(plan), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "analysis.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"peak 2025Q3 low 2025Q2 total {sum(sales):.0f}" in proc.stdout
+    assert "Note: 2025Q1, 2025Q4 are only partly covered" in proc.stdout
+    table = pd.read_csv(tmp_path / "tables" / "q.csv")
+    assert table["complete"].tolist() == [False, True, True, False]
