@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sandbox import rlimits
+from sandbox import namespaces, rlimits
 from sandbox.cgroups import JobCgroup
 from sandbox.workdir import HOME_DIR, MPL_DIR, SCRIPT, TMP_DIR, WorkDir
 
@@ -41,7 +41,9 @@ def environment(workdir: WorkDir) -> dict[str, str]:
     return env
 
 
-def _child_setup(join_files: list[str], chosen: list[rlimits.RLimit]) -> Callable[[], None]:
+def _child_setup(
+    join_files: list[str], chosen: list[rlimits.RLimit], namespace_flags: int
+) -> Callable[[], None]:
     # Runs between fork and exec, possibly while other threads of the host hold locks:
     # it only makes system calls on values computed before the fork.
     def setup() -> None:
@@ -51,6 +53,7 @@ def _child_setup(join_files: list[str], chosen: list[rlimits.RLimit]) -> Callabl
                 os.write(fd, b"0")  # "0" is the writing process itself
             finally:
                 os.close(fd)
+        namespaces.enter(namespace_flags)
         rlimits.apply(chosen)
 
     return setup
@@ -123,7 +126,7 @@ def start(python: str, workdir: WorkDir, chosen: list[rlimits.RLimit], cgroup: J
             close_fds=True,
             pass_fds=(write_end,),
             start_new_session=True,
-            preexec_fn=_child_setup(cgroup.join_files, chosen),
+            preexec_fn=_child_setup(cgroup.join_files, chosen, namespaces.usable_flags()),
         )
     except BaseException:
         os.close(read_end)
