@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sandbox.events import Event
 
@@ -39,3 +39,21 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe summary (events and artifact paths included)."""
+        return {
+            "status": self.status,
+            "message": self.message,
+            "exit_code": self.exit_code,
+            "duration_s": round(self.duration_s, 4),
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "output_truncated": self.output_truncated,
+            "events": [e.as_dict() for e in self.events],
+            "artifacts": [
+                {"name": a.name, "path": str(a.path), "size": a.size, "kind": a.kind}
+                for a in self.artifacts
+            ],
+        }

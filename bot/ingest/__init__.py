@@ -80,6 +80,12 @@ def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
         profile=profile_frame(frame, kinds),
         **source,
     )
-    cache.save(frame, dataset)
+    try:
+        cache.save(frame, dataset)
+    except OSError as exc:  # a full disk or a read-only data dir; save() cleaned up
+        raise IngestError(
+            f"{name} was read, but its cache could not be written in {cache.directory}: "
+            f"{exc.strerror or exc}."
+        ) from exc
     log.info("ingest %s: %d rows cached in %s", name, len(frame), cache.directory)
     return dataset

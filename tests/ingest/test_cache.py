@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bot.errors import IngestError
 from bot.ingest import ingest
 from bot.ingest.cache import INGEST_VERSION
 from bot.models import Dataset
@@ -91,7 +92,7 @@ def test_a_crash_while_writing_leaves_no_cache(
         monkeypatch.setattr(Path, "write_bytes", half_then_crash)
     else:
         monkeypatch.setattr(pd.DataFrame, "to_parquet", parquet_then_crash)
-    with pytest.raises(OSError):
+    with pytest.raises(IngestError, match="No space left on device"):
         ingest(path, settings)
     monkeypatch.undo()
 
@@ -99,3 +100,13 @@ def test_a_crash_while_writing_leaves_no_cache(
     assert leftovers == []
     ds = ingest(path, settings)  # and the next attempt succeeds
     assert pd.read_parquet(ds.cache_path)["amount"].tolist() == [1.5, 2.5]
+
+
+def test_cache_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(TEXT, encoding="utf-8")
+    blocker = tmp_path / "blocked"
+    blocker.write_text("a file where the data dir should be")
+    settings = Settings(data_dir=blocker, db_path=tmp_path / "t.db")
+    with pytest.raises(IngestError, match=r"a\.csv was read, but its cache could not be written"):
+        ingest(path, settings)
