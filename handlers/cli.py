@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from bot.assembly import build_pipeline
 from bot.errors import ThreadLabError
+from bot.review import review as review_code
 from bot.settings import Settings
 from bot.store import Store
 from handlers.terminal import TerminalReply, outcome_json
@@ -74,3 +76,22 @@ def history(limit: int, as_json: bool) -> None:
             f"{total:.2f}" if total is not None else "",
         )
     Console(highlight=False).print(table)
+
+
+@main.command()
+@click.argument("file", default="-", type=click.File("r", encoding="utf-8"))
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as one JSON object.")
+def review(file: TextIO, as_json: bool) -> None:
+    """Check the code in FILE (or stdin) against the code policy, without running it.
+
+    Exits 0 when the code is ok, 1 when it needs approval and 2 when it is blocked.
+    """
+    result = review_code(file.read())
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        for finding in result.findings:
+            label = "blocked" if finding.status == "blocked" else "needs approval"
+            click.echo(f"line {finding.line}: [{finding.rule}, {label}] {finding.reason}")
+        click.echo(f"status: {result.status}")
+    sys.exit({"ok": 0, "needs_approval": 1, "blocked": 2}[result.status])
