@@ -13,6 +13,7 @@ from bot.errors import ThreadLabError
 from bot.ingest import ingest
 from bot.models import Dataset, Plan
 from bot.reply import Outcome, Reply, TablePreview
+from bot.review import ReviewResult, review
 from bot.settings import Settings
 from bot.store import Store
 from sandbox.events import Event
@@ -59,16 +60,19 @@ class Pipeline:
         reply: Reply,
         out_dir: Path | None = None,
         sheet: str | None = None,
+        approved: bool = False,
     ) -> Outcome:
         """Answers `question` about the file `data`; never raises a ThreadLabError.
 
         `sheet` names the Excel sheet to read (default: the first one with data).
+        `approved` lets code that the policy says needs approval run; blocked code never
+        runs.
         """
         run_id = self.store.start_run(question, None)
         outcome = Outcome(status="error", run_id=run_id, question=question)
         timer = Timer()
         try:
-            self._ask(data, sheet, question, reply, out_dir, outcome, timer)
+            self._ask(data, sheet, question, reply, out_dir, approved, outcome, timer)
         except ThreadLabError as exc:
             outcome.status, outcome.message = "error", exc.user_message
         outcome.timings = timer.total()
@@ -83,6 +87,7 @@ class Pipeline:
         question: str,
         reply: Reply,
         out_dir: Path | None,
+        approved: bool,
         outcome: Outcome,
         timer: Timer,
     ) -> None:
@@ -104,6 +109,13 @@ class Pipeline:
         with timer.stage("codegen"):
             outcome.code = generate_code(plan)
         reply.code(outcome.code)
+
+        with timer.stage("review"):
+            verdict = review(outcome.code)
+        outcome.findings = [f.to_json() for f in verdict.findings]
+        if verdict.status == "blocked" or (verdict.status == "needs_approval" and not approved):
+            outcome.status, outcome.message = verdict.status, _held_back(verdict)
+            return
 
         target = out_dir or self.settings.resolved_data_dir() / "runs" / outcome.run_id
         target.mkdir(parents=True, exist_ok=True)
@@ -171,6 +183,17 @@ def _unformatted_answer(plan: Plan) -> str:
     """An answer template with no facts: undouble the braces a template escapes."""
     template = plan.steps[-1].template if plan.steps[-1].kind == "answer" else plan.summary
     return template.replace("{{", "{").replace("}}", "}")
+
+
+def _held_back(verdict: ReviewResult) -> str:
+    """Why the code did not run, with the policy's findings a person can check."""
+    lead = (
+        "The code was blocked by the code policy and did not run"
+        if verdict.status == "blocked"
+        else "The code needs an approver's OK before it runs (threadlab ask --yes)"
+    )
+    lines = [f"line {f.line}: {f.reason} [{f.rule}]" for f in verdict.findings]
+    return f"{lead}:\n" + "\n".join(lines)
 
 
 def _run_failure(result: RunResult) -> str:

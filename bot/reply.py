@@ -43,6 +43,7 @@ class Outcome:
     images: list[Path] = field(default_factory=list)
     artifacts: list[Path] = field(default_factory=list)
     masked_columns: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # the code policy's
     timings: dict[str, float] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
 

@@ -16,6 +16,7 @@ from bot.errors import ThreadLabError
 from bot.review import review as review_code
 from bot.settings import Settings
 from bot.store import Store
+from handlers.sandbox_cli import sandbox
 from handlers.terminal import TerminalReply, outcome_json
 
 
@@ -32,8 +33,15 @@ def main() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Directory for charts and tables.")
 @click.option("--show-code", is_flag=True, help="Print the generated code.")
 @click.option("--sheet", help="Excel sheet to read (default: the first with data).")
+@click.option("--yes", is_flag=True, help="Approve code the policy holds for approval.")
 def ask(
-    data: Path, question: str, as_json: bool, out: Path | None, show_code: bool, sheet: str | None
+    data: Path,
+    question: str,
+    as_json: bool,
+    out: Path | None,
+    show_code: bool,
+    sheet: str | None,
+    yes: bool,
 ) -> None:
     """Answer QUESTION about the table in DATA (CSV, Excel, Parquet, JSON lines)."""
     # With --json, stdout carries only the final object; the live view goes to stderr.
@@ -41,7 +49,7 @@ def ask(
     try:
         pipeline = build_pipeline(Settings())
         reply = TerminalReply(console, show_code)
-        outcome = pipeline.ask(data, question, reply, out, sheet)
+        outcome = pipeline.ask(data, question, reply, out, sheet, approved=yes)
     except ThreadLabError as exc:
         console.print(f"[bold red]Error:[/] {exc.user_message}")
         sys.exit(1)
@@ -95,3 +103,6 @@ def review(file: TextIO, as_json: bool) -> None:
             click.echo(f"line {finding.line}: [{finding.rule}, {label}] {finding.reason}")
         click.echo(f"status: {result.status}")
     sys.exit({"ok": 0, "needs_approval": 1, "blocked": 2}[result.status])
+
+
+main.add_command(sandbox)

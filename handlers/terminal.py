@@ -124,6 +124,7 @@ def outcome_json(outcome: Outcome) -> str:
             ],
             "artifacts": [str(p) for p in outcome.artifacts],
             "masked_columns": outcome.masked_columns,
+            "findings": outcome.findings,
             "timings": outcome.timings,
         },
         ensure_ascii=False,
