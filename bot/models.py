@@ -11,6 +11,7 @@ vocabulary cannot say.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +56,17 @@ class Dataset(BaseModel):
     delimiter: str | None = None
     sheet: str | None = None
     profile: DatasetProfile
+
+
+class Request(BaseModel):
+    """One question about one file, as a transport hands it to the pipeline."""
+
+    model_config = ConfigDict(frozen=True)
+    data: Path
+    question: str
+    sheet: str | None = None  # the Excel sheet to read (default: the first with data)
+    out_dir: Path | None = None  # where charts, tables and the code go (default: data dir)
+    approved: bool = False  # run code the policy holds for approval (blocked never runs)
 
 
 class _Step(BaseModel):

@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.codegen import generate_code, sandbox_input_name
 from bot.errors import ThreadLabError
 from bot.ingest import ingest
-from bot.models import Dataset, Plan
+from bot.models import Dataset, Plan, Request
 from bot.reply import Outcome, Reply, TablePreview
 from bot.review import ReviewResult, review
 from bot.settings import Settings
@@ -53,26 +53,13 @@ class Pipeline:
         self.executor = executor
         self.planner = planner
 
-    def ask(
-        self,
-        data: Path,
-        question: str,
-        reply: Reply,
-        out_dir: Path | None = None,
-        sheet: str | None = None,
-        approved: bool = False,
-    ) -> Outcome:
-        """Answers `question` about the file `data`; never raises a ThreadLabError.
-
-        `sheet` names the Excel sheet to read (default: the first one with data).
-        `approved` lets code that the policy says needs approval run; blocked code never
-        runs.
-        """
-        run_id = self.store.start_run(question, None)
-        outcome = Outcome(status="error", run_id=run_id, question=question)
+    def ask(self, request: Request, reply: Reply) -> Outcome:
+        """Answers the request, recording the run; never raises a ThreadLabError."""
+        run_id = self.store.start_run(request.question, None)
+        outcome = Outcome(status="error", run_id=run_id, question=request.question)
         timer = Timer()
         try:
-            self._ask(data, sheet, question, reply, out_dir, approved, outcome, timer)
+            self._ask(request, reply, outcome, timer)
         except ThreadLabError as exc:
             outcome.status, outcome.message = "error", exc.user_message
         outcome.timings = timer.total()
@@ -80,25 +67,15 @@ class Pipeline:
         reply.finish(outcome)
         return outcome
 
-    def _ask(
-        self,
-        data: Path,
-        sheet: str | None,
-        question: str,
-        reply: Reply,
-        out_dir: Path | None,
-        approved: bool,
-        outcome: Outcome,
-        timer: Timer,
-    ) -> None:
+    def _ask(self, request: Request, reply: Reply, outcome: Outcome, timer: Timer) -> None:
         with timer.stage("ingest"):
-            dataset = ingest(data, self.settings, sheet)
+            dataset = ingest(request.data, self.settings, request.sheet)
             self.store.save_dataset(dataset)
             self.store.finish_run(outcome.run_id, dataset_id=dataset.id, status="running")
         reply.dataset(dataset)
 
         with timer.stage("plan"):
-            plan = self.planner.plan(question, dataset)
+            plan = self.planner.plan(request.question, dataset)
         outcome.plan = plan
         reply.plan(plan)
         if not plan.understood:
@@ -113,11 +90,12 @@ class Pipeline:
         with timer.stage("review"):
             verdict = review(outcome.code)
         outcome.findings = [f.to_json() for f in verdict.findings]
-        if verdict.status == "blocked" or (verdict.status == "needs_approval" and not approved):
+        held = verdict.status == "needs_approval" and not request.approved
+        if verdict.status == "blocked" or held:
             outcome.status, outcome.message = verdict.status, _held_back(verdict)
             return
 
-        target = out_dir or self.settings.resolved_data_dir() / "runs" / outcome.run_id
+        target = request.out_dir or self.settings.resolved_data_dir() / "runs" / outcome.run_id
         target.mkdir(parents=True, exist_ok=True)
         (target / "analysis.py").write_text(outcome.code, encoding="utf-8")
         job = Job(

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bot.assembly import build_pipeline
 from bot.errors import ThreadLabError
+from bot.models import Request
 from bot.review import review as review_code
 from bot.settings import Settings
 from bot.store import Store
@@ -49,7 +50,8 @@ def ask(
     try:
         pipeline = build_pipeline(Settings())
         reply = TerminalReply(console, show_code)
-        outcome = pipeline.ask(data, question, reply, out, sheet, approved=yes)
+        request = Request(data=data, question=question, sheet=sheet, out_dir=out, approved=yes)
+        outcome = pipeline.ask(request, reply)
     except ThreadLabError as exc:
         console.print(f"[bold red]Error:[/] {exc.user_message}")
         sys.exit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import AnswerStep, Dataset, LoadStep, Plan, PythonStep
+from bot.models import AnswerStep, Dataset, LoadStep, Plan, PythonStep, Request
 from bot.pipeline import Pipeline
 from bot.reply import Outcome
 from bot.settings import Settings
@@ -71,7 +71,7 @@ def _pipeline(tmp_path: Path, code: str) -> Pipeline:
 
 def test_safe_code_runs(tmp_path: Path, data: Path) -> None:
     reply = Recorder()
-    outcome = _pipeline(tmp_path, SAFE).ask(data, "q", reply)
+    outcome = _pipeline(tmp_path, SAFE).ask(Request(data=data, question="q"), reply)
     assert outcome.status == "ok", outcome.message
     assert outcome.answer == "3 rows"
     assert any(e.data.get("text") == "rows 3" for e in reply.events)
@@ -81,7 +81,7 @@ def test_safe_code_runs(tmp_path: Path, data: Path) -> None:
 def test_blocked_code_never_runs_even_when_approved(tmp_path: Path, data: Path) -> None:
     pipeline = _pipeline(tmp_path, BLOCKED)
     reply = Recorder()
-    outcome = pipeline.ask(data, "q", reply, approved=True)
+    outcome = pipeline.ask(Request(data=data, question="q", approved=True), reply)
     assert outcome.status == "blocked"
     assert "did not run" in outcome.message and "subprocess" in outcome.message
     assert {f["rule"] for f in outcome.findings} >= {"blocked-import"}
@@ -92,12 +92,12 @@ def test_blocked_code_never_runs_even_when_approved(tmp_path: Path, data: Path) 
 
 def test_code_needing_approval_waits_then_runs_when_approved(tmp_path: Path, data: Path) -> None:
     pipeline = _pipeline(tmp_path, NEEDS_APPROVAL)
-    held = pipeline.ask(data, "q", Recorder())
+    held = pipeline.ask(Request(data=data, question="q"), Recorder())
     assert held.status == "needs_approval"
     assert "--yes" in held.message and "yaml" in held.message
     assert "run" not in held.timings
 
-    approved = pipeline.ask(data, "q", Recorder(), approved=True)
+    approved = pipeline.ask(Request(data=data, question="q", approved=True), Recorder())
     # It runs; yaml may or may not be installed, but the policy no longer holds it back.
     assert "run" in approved.timings
     assert approved.status in {"ok", "error"}
