@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -16,7 +16,6 @@ from bot.reply import Outcome, Reply, TablePreview
 from bot.review import ReviewResult, review
 from bot.settings import Settings
 from bot.store import Store
-from sandbox.events import Event
 from sandbox.executor import Executor, Job
 from sandbox.result import RunResult
 
@@ -105,7 +104,7 @@ class Pipeline:
             limits=self.settings.sandbox_limits(),
         )
         with timer.stage("run"):
-            result = self.executor.run(job, _forward_to(reply, outcome))
+            result = self.executor.run(job, reply.event)
         self._collect(result, target, outcome)
 
     def _collect(self, result: RunResult, target: Path, outcome: Outcome) -> None:
@@ -146,15 +145,6 @@ class Pipeline:
             timings=outcome.timings,
             artifacts=[str(p) for p in outcome.artifacts],
         )
-
-
-def _forward_to(reply: Reply, outcome: Outcome) -> Callable[[Event], None]:
-    def forward(event: Event) -> None:
-        if event.type == "log":
-            outcome.logs.append(str(event.data.get("text", "")))
-        reply.event(event)
-
-    return forward
 
 
 def _unformatted_answer(plan: Plan) -> str:

@@ -45,7 +45,6 @@ class Outcome:
     masked_columns: list[str] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)  # the code policy's
     timings: dict[str, float] = field(default_factory=dict)
-    logs: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -9,6 +9,7 @@ from typing import TextIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.assembly import build_pipeline
@@ -81,8 +82,8 @@ def history(limit: int, as_json: bool) -> None:
             run["id"],
             run["created_at"],
             run["status"],
-            run["dataset"] or "",
-            run["question"],
+            escape(run["dataset"] or ""),
+            escape(run["question"]),
             f"{total:.2f}" if total is not None else "",
         )
     Console(highlight=False).print(table)
