@@ -18,6 +18,7 @@ from bot.models import Request
 from bot.review import review as review_code
 from bot.settings import Settings
 from bot.store import Store
+from handlers.doctor_cli import doctor
 from handlers.sandbox_cli import sandbox
 from handlers.terminal import TerminalReply, outcome_json
 
@@ -109,3 +110,4 @@ def review(file: TextIO, as_json: bool) -> None:
 
 
 main.add_command(sandbox)
+main.add_command(doctor)

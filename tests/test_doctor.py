@@ -1,0 +1,28 @@
+"""`threadlab doctor` reports every sandbox layer with its real state on this host."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sandbox import memory, namespaces
+
+THREADLAB = Path(sys.executable).with_name("threadlab")
+
+
+def test_doctor_lists_every_layer_with_this_hosts_state() -> None:
+    proc = subprocess.run(
+        [str(THREADLAB), "doctor", "--json"], capture_output=True, text=True, timeout=60, check=True
+    )
+    layers = {layer["name"]: layer for layer in json.loads(proc.stdout)}
+    for name in ("network namespace", "PID namespace", "Landlock", "seccomp filter"):
+        assert name in layers
+    netns = bool(namespaces.usable_flags() & namespaces.CLONE_NEWNET)
+    assert (layers["network namespace"]["state"] == "active") is netns
+    cgroup_memory = memory.memory_limit_mechanism() != "rlimit"
+    assert (layers["memory limit"]["state"] == "active") is cgroup_memory
+    assert {layer["state"] for layer in layers.values()} <= {
+        "active", "fallback", "unavailable", "not built",
+    }  # fmt: skip
