@@ -81,6 +81,22 @@ def auto_frequency(ctx: Context, date_column: str, window: Window | None) -> Fre
     return "year"
 
 
+def _series_value(ctx: Context, metrics: list[MetricSpec]) -> tuple[str | None, AggFunc]:
+    """What each period sums up: the measure the question names (每月订单数 adds up an
+    orders column, or counts distinct order ids where there is none), else the amount
+    column, else a count of rows."""
+    for asked in metrics:
+        profile = ctx.dataset.profile.column(asked.column) if asked.column else None
+        if profile is None or profile.kind == "datetime":
+            continue
+        if asked.func == "nunique":
+            return asked.column, "nunique"
+        if profile.kind in ("integer", "number"):
+            return asked.column, "sum" if asked.func == "count" else asked.func
+    value = ctx.column_for("amount")
+    return value, "sum" if value is not None else "count"
+
+
 def time_series(
     ctx: Context,
     frequencies: list[Freq],
@@ -97,13 +113,7 @@ def time_series(
     if date is None:
         ctx.reason("no_date")
         return None
-    value = ctx.column_for("amount")
-    func: AggFunc = "sum"
-    for asked in metrics:
-        if asked.column == value and asked.func in ("mean", "median", "min", "max"):
-            func = asked.func
-    if value is None:
-        func = "count"
+    value, func = _series_value(ctx, metrics)
     freqs = sorted(set(frequencies), key=FREQ_ORDER.index) or [auto_frequency(ctx, date, window)]
     lang = ctx.language
     steps: list[Step] = []

@@ -179,3 +179,13 @@ def test_unresolvable_request_lists_usable_columns(ask: Ask) -> None:
     for column in ("date", "region", "sales", "orders"):
         assert column in message
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_monthly_order_count_counts_distinct_orders(ask: Ask) -> None:
+    result = ask(EXAMPLES / "transactions.csv", "每月订单数")
+    assert result.exit_code == 0, result.stderr
+    tx = read_transactions()
+    expected = tx.groupby(tx["date"].dt.to_period("M"))["order_id"].nunique()
+    got = result.named_table(result.step("resample")["output"])
+    assert list(got["period"]) == [str(p) for p in expected.index]
+    assert got["order_id"].tolist() == expected.tolist()
