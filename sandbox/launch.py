@@ -114,7 +114,11 @@ def start(python: str, workdir: WorkDir, chosen: list[rlimits.RLimit], cgroup: J
         moved = fcntl.fcntl(write_end, fcntl.F_DUPFD_CLOEXEC, 3)
         os.close(write_end)
         write_end = moved
-    argv = [python, "-I", "-m", "sandbox.runner", "--events-fd", str(write_end), SCRIPT]
+    flags = namespaces.usable_flags()
+    argv = [python, "-I", "-m", "sandbox.runner", "--events-fd", str(write_end)]
+    if flags & namespaces.CLONE_NEWPID:
+        argv.append("--pid-namespace")
+    argv.append(SCRIPT)
     try:
         proc = subprocess.Popen(
             argv,
@@ -126,7 +130,7 @@ def start(python: str, workdir: WorkDir, chosen: list[rlimits.RLimit], cgroup: J
             close_fds=True,
             pass_fds=(write_end,),
             start_new_session=True,
-            preexec_fn=_child_setup(cgroup.join_files, chosen, namespaces.usable_flags()),
+            preexec_fn=_child_setup(cgroup.join_files, chosen, flags),
         )
     except BaseException:
         os.close(read_end)

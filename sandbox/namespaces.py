@@ -1,8 +1,9 @@
 """New network, IPC and UTS namespaces for each run, where the host allows them.
 
 A fresh network namespace holds only a loopback interface that is down: the run cannot
-reach any network, 127.0.0.1 and the host's listeners included. This is the first
-namespace layer; mount, PID and user namespaces come with the hardening issue.
+reach any network, 127.0.0.1 and the host's listeners included. New PID and mount
+namespaces let the runner's init (see supervisor.py) mount a /proc showing only the
+run's own processes. A read-only root and user namespaces come with the hardening issue.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ import ctypes
 import functools
 import os
 
+CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
-ISOLATING = {"network": CLONE_NEWNET, "ipc": CLONE_NEWIPC, "uts": CLONE_NEWUTS}
+ISOLATING = {
+    "network": CLONE_NEWNET,
+    "ipc": CLONE_NEWIPC,
+    "uts": CLONE_NEWUTS,
+    "pid": CLONE_NEWPID,
+    "mount": CLONE_NEWNS,
+}
 
 # Resolved once in the host, so the child between fork and exec only makes the syscall.
 _unshare = ctypes.CDLL(None, use_errno=True).unshare
@@ -44,6 +53,10 @@ def usable_flags() -> int:
         _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) == 0:
             flags |= flag
+    # A PID namespace is only useful with a mount namespace to hold its own /proc;
+    # mounting one in the host's mount namespace would replace the host's /proc.
+    if not flags & CLONE_NEWNS:
+        flags &= ~CLONE_NEWPID
     return flags
 
 

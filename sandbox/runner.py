@@ -14,12 +14,17 @@ import sys
 import traceback
 from types import TracebackType
 
-from sandbox import runtime
+from sandbox import runtime, supervisor
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sandbox.runner")
     parser.add_argument("--events-fd", type=int, required=True)
+    parser.add_argument(
+        "--pid-namespace",
+        action="store_true",
+        help="the launcher unshared PID and mount namespaces: run the job under an init",
+    )
     parser.add_argument("script")
     return parser.parse_args(argv)
 
@@ -56,6 +61,8 @@ def _from_script(tb: TracebackType | None, script: str) -> TracebackType | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.pid_namespace:
+        supervisor.split()  # from here on, this is the job, PID 2 of its namespace
     _apply_interpreter_settings()
     _connect_events(args.events_fd)
     # Kept as given (relative to the work dir), so tracebacks read `File "main.py"`:

@@ -21,6 +21,8 @@ def test_doctor_lists_every_layer_with_this_hosts_state() -> None:
         assert name in layers
     netns = bool(namespaces.usable_flags() & namespaces.CLONE_NEWNET)
     assert (layers["network namespace"]["state"] == "active") is netns
+    pidns = bool(namespaces.usable_flags() & namespaces.CLONE_NEWPID)
+    assert (layers["PID namespace"]["state"] == "active") is pidns
     cgroup_memory = memory.memory_limit_mechanism() != "rlimit"
     assert (layers["memory limit"]["state"] == "active") is cgroup_memory
     assert {layer["state"] for layer in layers.values()} <= {

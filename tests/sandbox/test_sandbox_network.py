@@ -66,4 +66,4 @@ def test_the_only_interface_is_a_down_loopback(executor: SubprocessExecutor) -> 
 
 def test_namespaces_are_reported_by_name() -> None:
     described = namespaces.describe(namespaces.usable_flags())
-    assert set(described) == {"network", "ipc", "uts"}
+    assert set(described) == {"network", "ipc", "uts", "pid", "mount"}
