@@ -50,25 +50,6 @@ def run_code(
     return executor.run(job, on_event)
 
 
-def is_running(pid: int) -> bool:
-    """Alive and not a zombie waiting for its parent."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return fields[0] != "Z"
-
-
-def wait_gone(pid: int, timeout_s: float = 3.0) -> bool:
-    """Whether `pid` stops running within the timeout (init reaps orphans lazily)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not is_running(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def is_root() -> bool:
     return os.geteuid() == 0
 
