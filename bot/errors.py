@@ -43,6 +43,10 @@ class MalformedFile(IngestError):
     """The file's contents could not be parsed as a table."""
 
 
+class SheetNotFound(IngestError):
+    """The workbook has no sheet by that name."""
+
+
 class PlanningError(ThreadLabError):
     """The request could not be turned into a plan."""
 

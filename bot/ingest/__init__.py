@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.errors import EmptyFile, FileMissing, FileTooLarge, IngestError
+from bot.errors import EmptyFile, FileMissing, FileTooLarge, IngestError, SheetNotFound
 from bot.ingest.cache import DatasetCache, content_id
-from bot.ingest.excel import SheetNotFound
 from bot.ingest.profile import profile_frame
 from bot.ingest.readers import read_table
 from bot.ingest.sniff import SUPPORTED, check_magic, file_format

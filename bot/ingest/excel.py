@@ -11,12 +11,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
-from bot.errors import EmptyFile, IngestError, MalformedFile, TruncatedFile
+from bot.errors import EmptyFile, IngestError, MalformedFile, SheetNotFound, TruncatedFile
 from bot.ingest.columns import header_text, unique_names
-
-
-class SheetNotFound(IngestError):
-    """The workbook has no sheet by that name."""
 
 
 def read_excel(path: Path, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
