@@ -32,7 +32,6 @@ from bot.models import (
 
 _DATE_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
 _PANDAS_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
-_WINDOW_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}
 
 
 def _literal(value: Any) -> str:
@@ -83,7 +82,7 @@ def _describe_filter(step: FilterStep) -> str:
 
 
 def render_window(step: WindowStep, src: Source, ctx: RenderContext) -> None:
-    freq = _WINDOW_FREQ[step.unit]
+    freq = _PANDAS_FREQ[step.unit]
     src.comment(
         f"Keep the last {step.last} calendar {step.unit}(s), counted back from the latest "
         "date in the data (the latest period counts as one, even when partial)."
