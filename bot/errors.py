@@ -53,3 +53,7 @@ class PlanningError(ThreadLabError):
 
 class StoreError(ThreadLabError):
     """The run record could not be read or written."""
+
+
+class SandboxUnavailable(ThreadLabError):
+    """The sandbox could not run the code on this host."""

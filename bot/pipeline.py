@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.codegen import generate_code, sandbox_input_name
-from bot.errors import ThreadLabError
+from bot.errors import SandboxUnavailable, ThreadLabError
 from bot.ingest import ingest
 from bot.models import Dataset, Plan, Request
 from bot.reply import Outcome, Reply, TablePreview
 from bot.review import ReviewResult, review
 from bot.settings import Settings
 from bot.store import Store
+from sandbox.errors import SandboxError
 from sandbox.executor import Executor, Job
 from sandbox.result import RunResult
 
@@ -104,7 +105,10 @@ class Pipeline:
             limits=self.settings.sandbox_limits(),
         )
         with timer.stage("run"):
-            result = self.executor.run(job, reply.event)
+            try:
+                result = self.executor.run(job, reply.event)
+            except SandboxError as exc:
+                raise SandboxUnavailable(f"The analysis could not run: {exc}") from exc
         self._collect(result, target, outcome)
 
     def _collect(self, result: RunResult, target: Path, outcome: Outcome) -> None:

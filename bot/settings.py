@@ -66,7 +66,23 @@ class Settings(BaseSettings):
     )
     sandbox_max_artifacts: int = Field(default=20, ge=0, description="Artifacts kept per run.")
     sandbox_artifact_mb: int = Field(default=20, ge=1, description="Largest artifact kept.")
-    sandbox_workers: int = Field(default=2, ge=1, description="Runs executed at the same time.")
+    sandbox_workers: int = Field(
+        default=2, ge=1, description="Runs executed at the same time; more wait in a queue."
+    )
+    sandbox_workdir_mb: int = Field(
+        default=1024, ge=1, description="Space a run may write in its work dir (a tmpfs)."
+    )
+    sandbox_workdir_files: int = Field(
+        default=16384, ge=64, description="Files and dirs a run may create in its work dir."
+    )
+    sandbox_uid: int = Field(
+        default=65534, ge=1, description="Unprivileged uid (and gid) runs execute as."
+    )
+    sandbox_allow_unisolated: bool = Field(
+        default=False,
+        description="Run generated code even on a host with neither a mount namespace "
+        "nor Landlock to hide the bot's files from it. Leave off unless you must.",
+    )
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser()
@@ -86,6 +102,8 @@ class Settings(BaseSettings):
             output_bytes=self.sandbox_output_kb * 1024,
             max_artifacts=self.sandbox_max_artifacts,
             artifact_bytes=self.sandbox_artifact_mb * MIB,
+            workdir_bytes=self.sandbox_workdir_mb * MIB,
+            workdir_files=self.sandbox_workdir_files,
         )
 
     def llm_configured(self) -> bool:

@@ -9,16 +9,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from bot.assembly import build_isolation
+from bot.settings import Settings
 from sandbox.layers import host_layers
 
-_STYLE = {"active": "green", "fallback": "yellow", "unavailable": "red", "not built": "dim"}
+_STYLE = {"active": "green", "fallback": "yellow", "unavailable": "red", "off": "dim"}
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the layers as JSON.")
 def doctor(as_json: bool) -> None:
-    """List each sandbox layer as active, fallback, unavailable or not built on this host."""
-    layers = host_layers()
+    """List each sandbox layer as active, fallback, unavailable or off on this host."""
+    settings = Settings()
+    layers = host_layers(build_isolation(settings), str(settings.resolved_data_dir() / "work"))
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(layer) for layer in layers]))
         return
@@ -28,8 +31,3 @@ def doctor(as_json: bool) -> None:
         table.add_row(layer.name, f"[{style}]{layer.state}[/]", layer.detail)
     console = Console(highlight=False)
     console.print(table)
-    if any(layer.state == "not built" for layer in layers):
-        console.print(
-            "Layers marked 'not built' come with the sandbox hardening work; until then "
-            "run ThreadLab only for people you trust with this host's files."
-        )

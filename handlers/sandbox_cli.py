@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
+from bot.assembly import build_executor
 from bot.settings import MIB, Settings
+from sandbox.errors import SandboxError
 from sandbox.events import Event
 from sandbox.executor import Job
-from sandbox.subprocess_executor import SubprocessExecutor
 
 
 @click.group()
@@ -57,8 +58,13 @@ def run(
         artifacts_dir=out,
         limits=limits,
     )
-    executor = SubprocessExecutor(work_root=settings.resolved_data_dir() / "work")
-    result = executor.run(job, _stream_output)
+    executor = build_executor(settings)
+    try:
+        result = executor.run(job, _stream_output)
+    except SandboxError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        executor.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
     else:

@@ -13,3 +13,7 @@ class BadInputName(SandboxError, ValueError):
 
 class SandboxSetupFailed(SandboxError):
     """The sandbox could not be prepared on this host (is the package installed?)."""
+
+
+class SandboxRefused(SandboxError):
+    """This host cannot hide its files from a job, and no operator allowed that."""

@@ -11,7 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EventType = Literal["step_started", "step_finished", "log", "table", "image", "answer"]
+# "queued" comes from the host, not the program: the run waits for a free worker.
+EventType = Literal["step_started", "step_finished", "log", "table", "image", "answer", "queued"]
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,10 @@ def _build(target: Path, python: str) -> None:
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(target),
     }
-    # Importing the runner here also proves the sandbox package is importable under -I
+    # Importing the zygote here also proves the sandbox package is importable under -I
     # before the first run depends on it.
     code = (
-        "import sandbox.runner\n"
+        "import sandbox.zygote\n"
         "try:\n    import matplotlib.font_manager\n"
         "except ImportError:\n    pass\n"
     )

@@ -20,6 +20,10 @@ class Limits:
     output_bytes: int = 1 * MIB
     max_artifacts: int = 20
     artifact_bytes: int = 20 * MIB
+    # The work dir's own filesystem (where the host can mount one): what the run may
+    # write in all, and how many files and dirs it may make. Inputs are not counted.
+    workdir_bytes: int = 1024 * MIB
+    workdir_files: int = 16384
 
     def memory_label(self) -> str:
         """How the memory limit reads in a message: "4 GB", "512 MB"."""

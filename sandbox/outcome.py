@@ -95,6 +95,11 @@ def classify(end: Ending, stderr: str, limits: Limits) -> tuple[RunStatus, str]:
     if code == 0:
         return "ok", "finished"
     if code > 0:
+        if line is not None and "[Errno 28]" in line:  # ENOSPC: the work dir is full
+            return "error", (
+                f"filled its work dir (limit {_size_label(limits.workdir_bytes)} or "
+                f"{limits.workdir_files} files): {line}"
+            )
         if line is not None:
             return "error", line
         return "error", f"exited with status {code}"

@@ -23,6 +23,8 @@ EVENT_LINE_MAX = 1024 * 1024
 # Events past this many bytes in one run are dropped: the output cap does not cover
 # the event pipe, and a run must not flood the host through it either.
 EVENT_BYTES_MAX = 16 * 1024 * 1024
+# Event types only the host may make; a program writing them to the pipe is ignored.
+HOST_EVENTS = frozenset({"log", "queued"})
 
 
 def _utf8_cut(data: bytes | bytearray, limit: int) -> int:
@@ -186,5 +188,6 @@ def parse_event_line(line: bytes) -> Event | None:
     except (ValueError, TypeError, RecursionError):
         return None
     # Log events stand for what the program printed; only the host makes them, so that
-    # each one is real output counted against the output cap.
-    return None if event.type == "log" else event
+    # each one is real output counted against the output cap. Queue places are the
+    # host's to tell, too.
+    return None if event.type in HOST_EVENTS else event

@@ -1,44 +1,34 @@
 """PID namespace supervision, inside the runner: an init process and the job under it.
 
-The launcher unshares a PID and a mount namespace before exec, which puts the runner's
-children (not the runner itself) in the new namespace. The runner forks an init (PID 1
-there) that mounts a /proc of its own namespace, so no host process, the bot's
+The job process unshares a PID and a mount namespace, which puts its children (not
+itself) in the new namespace. It forks an init (PID 1 there) that builds the job's root
+(see jail.py) and mounts a /proc of its own namespace, so no host process, the bot's
 /proc/PID/environ included, can be seen; init forks the job as PID 2 and reaps every
 orphan. The job is not PID 1 on purpose: the kernel drops default-action signals sent to
 a namespace's init (SIGXCPU at the CPU soft limit among them), so limits would stop
 working. When the job ends, init exits and the kernel kills whatever the job left in the
-namespace. The runner then ends the way the job ended: same exit code, same signal.
+namespace. The first process then ends the way the job ended: same exit code, same
+signal, so the zygote reports it as if it were the job.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import struct
+from collections.abc import Callable
 
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_REC = 0x4000
-MS_PRIVATE = 0x40000
+from sandbox import mounts
 
-_libc = ctypes.CDLL(None, use_errno=True)
 _STATUS = struct.Struct("i")
-
-
-def _mount(source: bytes | None, target: bytes, fstype: bytes | None, flags: int) -> None:
-    if _libc.mount(source, target, fstype, flags, None) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {target.decode()}: {os.strerror(errno)}")
 
 
 def _mount_own_proc() -> None:
     # Private first, so the new /proc stays in this mount namespace and never
     # propagates back to the host's.
-    _mount(None, b"/", None, MS_REC | MS_PRIVATE)
-    _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mounts.make_private("/")
+    mounts.mount("proc", "/proc", "proc", mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC)
 
 
 def _init(job_pid: int, report: int) -> None:
@@ -64,17 +54,22 @@ def _end_like(status: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status))
 
 
-def split() -> None:
-    """Returns only in the job process (PID 2 of the new namespace)."""
+def split(prepare_root: Callable[[], None] | None = None) -> None:
+    """Returns only in the job process (PID 2 of the new namespace).
+
+    `prepare_root` runs in init before /proc is mounted: it may pivot into a new root.
+    """
     read_end, write_end = os.pipe()
     init_pid = os.fork()
     if init_pid == 0:
         os.close(read_end)
         try:
+            if prepare_root is not None:
+                prepare_root()
             _mount_own_proc()
             job_pid = os.fork()
         except BaseException as exc:  # report a setup failure as a failed job, not a hang
-            os.write(2, f"sandbox: namespace setup failed: {exc}\n".encode())
+            os.write(2, f"SandboxSetupError: isolating the job failed: {exc}\n".encode())
             os._exit(70)
         if job_pid == 0:
             os.close(write_end)

@@ -9,9 +9,10 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from sandbox import mounts
 from sandbox.errors import BadInputName
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,20 @@ SCRATCH = frozenset({HOME_DIR, TMP_DIR, MPL_DIR})
 
 
 @dataclass(frozen=True)
+class Quota:
+    """A tmpfs holding the work dir: at most this many bytes and files."""
+
+    size_bytes: int
+    inodes: int
+
+
+@dataclass(frozen=True)
 class WorkDir:
     path: Path
-    input_names: frozenset[str]  # relative POSIX paths of the copied inputs
+    input_names: frozenset[str]  # relative POSIX paths of the inputs
+    # name -> host file, for inputs bound read-only into a jail (empty when copied)
+    bound_inputs: dict[str, Path] = field(default_factory=dict)
+    mounted: bool = False  # a tmpfs of its own was mounted on `path`
 
     @property
     def script(self) -> Path:
@@ -47,36 +59,60 @@ def _safe_name(name: str) -> str:
     return rel.as_posix()
 
 
-def create(base: Path, code: str, inputs: Mapping[str, Path], font_cache: Path | None) -> WorkDir:
-    """Makes a fresh private dir under `base` holding main.py and the inputs."""
+def create(
+    base: Path,
+    code: str,
+    inputs: Mapping[str, Path],
+    *,
+    quota: Quota | None = None,
+    owner: tuple[int, int] | None = None,
+    bind_inputs: bool = False,
+) -> WorkDir:
+    """Makes a fresh private dir under `base` holding main.py and the inputs.
+
+    With a quota the dir is a tmpfs of that size (only root may mount one). `owner` is
+    the uid:gid the job runs as: the dir and its scratch dirs become its. With
+    `bind_inputs` the inputs are not copied: empty files stand where the jail binds
+    the host's files read-only (no copy of a 10 GB table, and still no way to alter
+    the host's file).
+    """
     base.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix="run-", dir=base))  # mode 0700
+    mounted = False
     try:
+        if quota is not None:
+            uid, gid = owner or (os.geteuid(), os.getegid())
+            mounts.mount_tmpfs(str(path), quota.size_bytes, quota.inodes, 0o700, uid, gid)
+            mounted = True
         names = {_safe_name(name): Path(src) for name, src in inputs.items()}
+        bound: dict[str, Path] = {}
         for name, src in names.items():
             dest = path / name
             dest.parent.mkdir(parents=True, exist_ok=True)
-            # A copy, never a link: the run may write to it, and its changes must not
-            # reach the host's file (root ignores permission bits).
-            shutil.copyfile(src, dest)
+            if bind_inputs and _readable_by_others(src):
+                dest.touch(0o444)
+                bound[name] = src
+            else:
+                # A copy, never a link: the run may write to it, and its changes must
+                # not reach the host's file (root ignores permission bits).
+                shutil.copyfile(src, dest)
+                dest.chmod(0o644)
         (path / SCRIPT).write_text(code, encoding="utf-8")
         for scratch in SCRATCH:
             (path / scratch).mkdir()
-        if font_cache is not None:
-            _seed_font_cache(font_cache, path / MPL_DIR)
+        if owner is not None:
+            for entry in (path, *(path / s for s in SCRATCH)):
+                os.chown(entry, *owner)
     except BaseException:
-        remove(path)
+        remove(path, mounted)
         raise
-    return WorkDir(path, frozenset(names))
+    return WorkDir(path, frozenset(names), bound, mounted)
 
 
-def _seed_font_cache(cache: Path, dest: Path) -> None:
-    # A per-run copy, not the shared dir itself: a run must not be able to alter what
-    # the next run loads, and matplotlib ignores an MPLCONFIGDIR it cannot write to
-    # (it then rebuilds the cache in a temp dir, taking a second or more).
-    for entry in cache.iterdir():
-        if entry.is_file() and not entry.is_symlink():
-            shutil.copyfile(entry, dest / entry.name)
+def _readable_by_others(src: Path) -> bool:
+    # A bind shows the file with its own owner and mode: a job of another uid can read
+    # it only if everyone may. Other files are copied, and the copy made readable.
+    return bool(src.stat().st_mode & stat.S_IROTH)
 
 
 def _make_writable(func: Callable[..., object], path: str, _exc: BaseException | object) -> None:
@@ -89,8 +125,14 @@ def _make_writable(func: Callable[..., object], path: str, _exc: BaseException |
         func(path)
 
 
-def remove(path: Path) -> None:
+def remove(path: Path, mounted: bool = False) -> None:
     """Deletes the work dir; symlinks in it are removed, never followed."""
+    if mounted:
+        # Everything on the tmpfs goes with it, however many files the run made.
+        try:
+            mounts.detach(str(path))
+        except OSError as exc:
+            log.warning("could not unmount sandbox work dir %s: %s", path, exc)
     shutil.rmtree(path, onerror=_make_writable)
     if path.exists():
         log.warning("could not fully remove sandbox work dir %s", path)

@@ -79,6 +79,9 @@ def _write_atomic(target: Path, write: Callable[[Path], object]) -> None:
     temporary = Path(name)
     try:
         write(temporary)
+        # Readable by all: the sandbox binds the cache read-only into jobs that run as
+        # an unprivileged uid. The data dir (mode 700) keeps other host users out.
+        temporary.chmod(0o644)
         with temporary.open("rb+") as f:
             os.fsync(f.fileno())
         os.replace(temporary, target)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.subprocess_executor import SubprocessExecutor
+from sandbox.sandbox_executor import SandboxExecutor
 
 
 @pytest.fixture(scope="session")
@@ -15,16 +15,16 @@ def font_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def executor(tmp_path_factory: pytest.TempPathFactory, font_cache_root: Path) -> SubprocessExecutor:
+def executor(tmp_path_factory: pytest.TempPathFactory, font_cache_root: Path) -> SandboxExecutor:
     """Cgroups where this host allows them (the way the bot runs)."""
-    return SubprocessExecutor(tmp_path_factory.mktemp("work"), font_cache_root=font_cache_root)
+    return SandboxExecutor(tmp_path_factory.mktemp("work"), font_cache_root=font_cache_root)
 
 
 @pytest.fixture(scope="session")
 def rlimit_executor(
     tmp_path_factory: pytest.TempPathFactory, font_cache_root: Path
-) -> SubprocessExecutor:
+) -> SandboxExecutor:
     """Rlimits only: what a host without a writable cgroup gets."""
-    return SubprocessExecutor(
+    return SandboxExecutor(
         tmp_path_factory.mktemp("work-rlimit"), use_cgroups=False, font_cache_root=font_cache_root
     )

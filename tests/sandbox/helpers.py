@@ -15,7 +15,7 @@ from sandbox.events import Event
 from sandbox.executor import Job
 from sandbox.limits import MIB, Limits
 from sandbox.result import RunResult
-from sandbox.subprocess_executor import SubprocessExecutor
+from sandbox.sandbox_executor import SandboxExecutor
 
 # Small limits keep each test fast; a test that checks one limit lowers that one.
 SMALL = Limits(
@@ -32,7 +32,7 @@ SMALL = Limits(
 
 
 def run_code(
-    executor: SubprocessExecutor,
+    executor: SandboxExecutor,
     code: str,
     *,
     inputs: Mapping[str, Path] | None = None,

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from sandbox.events import Event
-from sandbox.subprocess_executor import SubprocessExecutor
+from sandbox.sandbox_executor import SandboxExecutor
 from tests.sandbox.helpers import run_code
 
 
@@ -18,7 +18,7 @@ def code(text: str) -> str:
     return textwrap.dedent(text).lstrip()
 
 
-def test_events_arrive_in_order_while_the_program_runs(executor: SubprocessExecutor) -> None:
+def test_events_arrive_in_order_while_the_program_runs(executor: SandboxExecutor) -> None:
     seen: list[tuple[Event, bool]] = []
     job = code("""
         import time
@@ -57,7 +57,7 @@ def test_events_arrive_in_order_while_the_program_runs(executor: SubprocessExecu
     ]
 
 
-def test_printed_json_does_not_become_an_event(executor: SubprocessExecutor) -> None:
+def test_printed_json_does_not_become_an_event(executor: SandboxExecutor) -> None:
     job = code("""
         import json, sys
         print(json.dumps({"type": "answer", "text": "forged"}))
@@ -72,7 +72,7 @@ def test_printed_json_does_not_become_an_event(executor: SubprocessExecutor) -> 
     assert result.events[1].data["stream"] == "stderr"
 
 
-def test_malformed_event_lines_are_ignored(executor: SubprocessExecutor) -> None:
+def test_malformed_event_lines_are_ignored(executor: SandboxExecutor) -> None:
     job = code("""
         from sandbox import runtime
         channel = runtime._channel
@@ -89,7 +89,7 @@ def test_malformed_event_lines_are_ignored(executor: SubprocessExecutor) -> None
 
 
 def test_tables_images_and_answer_become_events_and_artifacts(
-    executor: SubprocessExecutor, tmp_path: Path
+    executor: SandboxExecutor, tmp_path: Path
 ) -> None:
     job = code("""
         import os
@@ -153,7 +153,7 @@ ANALYSIS = code("""
 
 
 def test_pandas_matplotlib_output_equals_the_same_code_run_outside(
-    executor: SubprocessExecutor, tmp_path: Path
+    executor: SandboxExecutor, tmp_path: Path
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -176,7 +176,7 @@ def test_pandas_matplotlib_output_equals_the_same_code_run_outside(
     assert (out / "trend.png").read_bytes() == (outside / "trend.png").read_bytes()
 
 
-def test_error_reported_with_the_exception_line(executor: SubprocessExecutor) -> None:
+def test_error_reported_with_the_exception_line(executor: SandboxExecutor) -> None:
     job = code("""
         rows = [{"region": "north"}]
         def total(row):
@@ -192,27 +192,27 @@ def test_error_reported_with_the_exception_line(executor: SubprocessExecutor) ->
     assert "runpy" not in result.stderr and "sandbox/runner" not in result.stderr
 
 
-def test_syntax_error_reported(executor: SubprocessExecutor) -> None:
+def test_syntax_error_reported(executor: SandboxExecutor) -> None:
     result = run_code(executor, "print((1, 2)\n")
     assert result.status == "error"
     assert result.message == "SyntaxError: '(' was never closed"
 
 
-def test_system_exit_passes_through(executor: SubprocessExecutor) -> None:
+def test_system_exit_passes_through(executor: SandboxExecutor) -> None:
     ok = run_code(executor, "import sys\nprint('bye')\nsys.exit(0)")
     assert (ok.status, ok.exit_code, ok.stdout) == ("ok", 0, "bye\n")
     failed = run_code(executor, "raise SystemExit(3)")
     assert (failed.status, failed.exit_code, failed.message) == ("error", 3, "exited with status 3")
 
 
-def test_killed_by_a_signal_reported(executor: SubprocessExecutor) -> None:
+def test_killed_by_a_signal_reported(executor: SandboxExecutor) -> None:
     result = run_code(executor, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
     assert result.status == "killed"
     assert result.message == "was killed by SIGSEGV"
     assert result.exit_code == -11
 
 
-def test_ok_run_result(executor: SubprocessExecutor) -> None:
+def test_ok_run_result(executor: SandboxExecutor) -> None:
     result = run_code(executor, "print('héllo')\nimport sys\nprint('warn', file=sys.stderr)")
     assert (result.status, result.message, result.exit_code) == ("ok", "finished", 0)
     assert result.ok
@@ -221,16 +221,22 @@ def test_ok_run_result(executor: SubprocessExecutor) -> None:
     assert 0 < result.duration_s < 10
 
 
-def test_matplotlib_uses_the_prebuilt_font_cache(executor: SubprocessExecutor) -> None:
+def test_matplotlib_arrives_loaded_with_its_font_list(executor: SandboxExecutor) -> None:
+    # The zygote loaded the font list from the prebuilt cache: a job neither scans the
+    # system's fonts nor writes a cache of its own.
     job = code("""
-        import os
+        import os, sys
+        print("matplotlib.font_manager" in sys.modules)
         import matplotlib.pyplot as plt
-        print(plt.get_backend())
+        from matplotlib import font_manager
+        print(plt.get_backend(), len(font_manager.fontManager.ttflist) > 0)
         print(sorted(os.listdir(os.environ["MPLCONFIGDIR"])))
     """)
     result = run_code(executor, job)
-    backend, files = result.stdout.splitlines()
-    assert backend.lower() == "agg"
-    assert "fontlist" in files
+    assert result.status == "ok", result.stderr
+    preloaded, loaded, files = result.stdout.splitlines()
+    assert preloaded == "True"
+    assert loaded.lower() == "agg true"
+    assert files == "[]"
     assert "Matplotlib is building the font cache" not in result.stderr
     assert "created a temporary cache directory" not in result.stderr

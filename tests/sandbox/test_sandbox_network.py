@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from sandbox import namespaces
-from sandbox.subprocess_executor import SubprocessExecutor
+from sandbox.sandbox_executor import SandboxExecutor
 from tests.sandbox.helpers import run_code
 
 needs_netns = pytest.mark.skipif(
@@ -18,7 +18,7 @@ needs_netns = pytest.mark.skipif(
 
 
 @needs_netns
-def test_cant_connect_to_a_listener_on_localhost(executor: SubprocessExecutor) -> None:
+def test_cant_connect_to_a_listener_on_localhost(executor: SandboxExecutor) -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         accepted: list[socket.socket] = []
@@ -44,7 +44,7 @@ def test_cant_connect_to_a_listener_on_localhost(executor: SubprocessExecutor) -
 
 
 @needs_netns
-def test_cant_resolve_names(executor: SubprocessExecutor) -> None:
+def test_cant_resolve_names(executor: SandboxExecutor) -> None:
     code = (
         "import socket\n"
         "try:\n"
@@ -58,8 +58,10 @@ def test_cant_resolve_names(executor: SubprocessExecutor) -> None:
 
 
 @needs_netns
-def test_the_only_interface_is_a_down_loopback(executor: SubprocessExecutor) -> None:
-    result = run_code(executor, "import socket\nprint(sorted(n for _, n in socket.if_nameindex()))")
+def test_the_only_interface_is_a_down_loopback(executor: SandboxExecutor) -> None:
+    # Read from /proc (the seccomp filter forbids the socket if_nameindex would open).
+    job = "print(sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:]))"
+    result = run_code(executor, job)
     assert result.status == "ok", result.stderr
     assert result.stdout.strip() == "['lo']"
 

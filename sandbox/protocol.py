@@ -1,0 +1,85 @@
+"""What the host and the zygote say to each other: JSON messages on SOCK_SEQPACKET.
+
+The control socket carries job requests, each with four descriptors: the job's own
+reply socket, and the write ends of its stdout, stderr and event pipes. On the reply
+socket the zygote says {"pid": N} when the job process exists and {"exited": true}
+when it ended; the host then kills what is left, asks {"reap": true}, and gets
+{"status": wait status, "cpu_s": ..., "max_rss": ...}. The zygote reaps only when
+asked, so the job's process group id stays valid (not reusable by another process)
+for as long as the host may still signal it.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_MESSAGE = 1024 * 1024
+FDS_PER_JOB = 4
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """Everything the zygote needs to start one job; plain data."""
+
+    script: str  # relative to cwd
+    cwd: str  # as the job sees it (inside the jail: /work)
+    env: dict[str, str]
+    rlimits: list[tuple[int, int, int]]
+    cgroup_files: list[str]  # cgroup.procs files the job process joins first
+    namespaces: int  # CLONE_NEW* flags to unshare
+    jail: dict[str, Any] | None = None  # a jail.JailSpec as JSON
+    uid: int | None = None  # drop to this uid:gid (only when the zygote is root)
+    gid: int | None = None
+    landlock_read_only: list[str] = field(default_factory=list)
+    landlock_read_write: list[str] = field(default_factory=list)
+    landlock: bool = False
+    seccomp: bool = False
+
+    def to_message(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> JobRequest:
+        raw = dict(message)
+        raw["rlimits"] = [tuple(r) for r in raw["rlimits"]]
+        return cls(**raw)
+
+
+def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
+    data = json.dumps(message).encode()
+    if fds:
+        socket.send_fds(sock, [data], fds)
+    else:
+        sock.send(data)
+
+
+def receive(sock: socket.socket, max_fds: int = 0) -> tuple[dict[str, Any] | None, list[int]]:
+    """One message and its descriptors; (None, []) at end of file."""
+    if max_fds:
+        data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, max_fds)
+    else:
+        data, fds = sock.recv(MAX_MESSAGE), []
+    return _decode(data), fds
+
+
+def receive_nowait(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    """Like `receive`; raises BlockingIOError when no message is waiting."""
+    return _decode(sock.recv(MAX_MESSAGE, socket.MSG_DONTWAIT)), []
+
+
+def wait_readable(sock: socket.socket, timeout: float | None = None) -> bool:
+    readable, _, _ = select.select([sock], [], [], timeout)
+    return bool(readable)
+
+
+def _decode(data: bytes) -> dict[str, Any] | None:
+    if not data:
+        return None
+    message = json.loads(data)
+    if not isinstance(message, dict):
+        raise ValueError("a protocol message must be a JSON object")
+    return message
