@@ -13,10 +13,10 @@ from bot.reply import Outcome
 from bot.settings import Settings
 from bot.store import Store
 from sandbox.events import Event
-from sandbox.subprocess_executor import SubprocessExecutor
+from sandbox.sandbox_executor import SandboxExecutor
 
 SAFE = "print('rows', len(df))"
-NEEDS_APPROVAL = "import yaml  # not on the allow-list\nprint('approved run')"
+NEEDS_APPROVAL = "import rich  # installed, but not on the allow-list\nprint('approved run')"
 BLOCKED = "import subprocess\nsubprocess.run(['id'])"
 
 
@@ -65,7 +65,7 @@ def data(tmp_path: Path) -> Path:
 
 def _pipeline(tmp_path: Path, code: str) -> Pipeline:
     settings = Settings(data_dir=tmp_path / "data", db_path=tmp_path / "t.db")
-    executor = SubprocessExecutor(tmp_path / "work")
+    executor = SandboxExecutor(tmp_path / "work")
     return Pipeline(settings, Store(settings.db_path), executor, OneStepPlanner(code))
 
 
@@ -94,7 +94,7 @@ def test_code_needing_approval_waits_then_runs_when_approved(tmp_path: Path, dat
     pipeline = _pipeline(tmp_path, NEEDS_APPROVAL)
     held = pipeline.ask(Request(data=data, question="q"), Recorder())
     assert held.status == "needs_approval"
-    assert "--yes" in held.message and "yaml" in held.message
+    assert "--yes" in held.message and "rich" in held.message
     assert "run" not in held.timings
 
     approved = pipeline.ask(Request(data=data, question="q", approved=True), Recorder())

@@ -25,9 +25,14 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield from _from(node)
 
 
+def blocked(top: str) -> bool:
+    """Whether importing top-level module `top` is refused (private modules included)."""
+    return top in BLOCKED_MODULES or (top.startswith("_") and top != "__future__")
+
+
 def _module(name: str, line: int) -> Iterator[Finding]:
     top = name.split(".")[0]
-    if top in BLOCKED_MODULES or (top.startswith("_") and top != "__future__"):
+    if blocked(top):
         yield Finding(line, "blocked-import", _blocked_reason(top), "blocked")
     elif name == SANDBOX_RUNTIME or top in ALLOWED_MODULES or top in JUDGED_MODULES:
         return

@@ -5,14 +5,20 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-from bot.review import attributes, calls, files, imports
+from bot.review import attributes, calls, dependencies, files, imports
 from bot.review.context import Context
 from bot.review.result import Finding, ReviewResult
 
 Rule = Callable[[Context], Iterator[Finding]]
 
 # One module per theme; the order does not matter, findings are sorted by line.
-RULES: tuple[Rule, ...] = (imports.check, calls.check, attributes.check, files.check)
+RULES: tuple[Rule, ...] = (
+    imports.check,
+    dependencies.check,
+    calls.check,
+    attributes.check,
+    files.check,
+)
 
 
 def review(code: str) -> ReviewResult:

@@ -16,7 +16,7 @@ THREADLAB = Path(sys.executable).with_name("threadlab")
     ("code", "status", "exit_code"),
     [
         ("import pandas as pd\nprint(pd.__version__)\n", "ok", 0),
-        ("import xgboost\n", "needs_approval", 1),
+        ("import rich\n", "needs_approval", 1),
         ("import pandas as pd\npd.io.common.os.system('id')\n", "blocked", 2),
     ],
 )
