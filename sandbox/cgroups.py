@@ -19,6 +19,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sandbox.limits import Limits
 
@@ -112,6 +113,31 @@ class JobCgroup:
     memory_version: int = 0
     pids_dir: Path | None = None
     dirs: list[Path] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "memory_dir": str(self.memory_dir) if self.memory_dir else None,
+            "memory_version": self.memory_version,
+            "pids_dir": str(self.pids_dir) if self.pids_dir else None,
+            "dirs": [str(d) for d in self.dirs],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobCgroup:
+        return cls(
+            memory_dir=Path(data["memory_dir"]) if data.get("memory_dir") else None,
+            memory_version=int(data.get("memory_version", 0)),
+            pids_dir=Path(data["pids_dir"]) if data.get("pids_dir") else None,
+            dirs=[Path(d) for d in data.get("dirs", [])],
+        )
+
+    def set_limits(self, limits: Limits) -> None:
+        """Applies a job's limits to a cgroup made before the job was known (a warm
+        worker's); writing limits is quick, moving a process between cgroups is not."""
+        if self.memory_dir is not None:
+            _set_memory(self.memory_dir, self.memory_version, limits.memory_bytes)
+        if self.pids_dir is not None:
+            _write(self.pids_dir / "pids.max", str(limits.max_processes))
 
     @property
     def join_files(self) -> list[str]:
@@ -220,9 +246,13 @@ def _set_memory(d: Path, version: int, limit: int) -> bool:
             return False
         _write(d / "memory.swap.max", "0")  # absent when swap accounting is off
         return True
-    if not _write(d / "memory.limit_in_bytes", str(limit)):
-        return False
     # memsw is memory+swap; equal to the memory limit means no swap. Absent when the
     # kernel does not account swap, which then also means none is used for the run.
-    _write(d / "memory.memsw.limit_in_bytes", str(limit))
+    # v1 insists on memsw >= memory at every moment: raising a limit needs memsw first,
+    # lowering it needs memory first, so memsw is written on both sides.
+    memsw = d / "memory.memsw.limit_in_bytes"
+    _write(memsw, str(limit))
+    if not _write(d / "memory.limit_in_bytes", str(limit)):
+        return False
+    _write(memsw, str(limit))
     return True

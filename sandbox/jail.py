@@ -49,33 +49,21 @@ _DEV_LINKS = {
 
 
 @dataclass(frozen=True)
-class JailSpec:
-    """What a job's root holds; plain data, so it travels to the zygote as JSON."""
+class RootSpec:
+    """The part of a job's root that is the same for every job; plain data, so it
+    travels to the zygote as JSON."""
 
     mount_point: str  # an empty host dir the new root is mounted on
-    work_dir: str  # the run's host work dir, shown at WORK
-    inputs: tuple[tuple[str, str], ...]  # (name in the work dir, host file), read-only
     read_only: tuple[str, ...]  # host paths shown read-only at the same path
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "mount_point": self.mount_point,
-            "work_dir": self.work_dir,
-            "inputs": [list(pair) for pair in self.inputs],
-            "read_only": list(self.read_only),
-        }
+        return {"mount_point": self.mount_point, "read_only": list(self.read_only)}
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> JailSpec:
-        inputs = data["inputs"]
+    def from_json(cls, data: dict[str, object]) -> RootSpec:
         read_only = data["read_only"]
-        assert isinstance(inputs, list) and isinstance(read_only, list)
-        return cls(
-            mount_point=str(data["mount_point"]),
-            work_dir=str(data["work_dir"]),
-            inputs=tuple((str(name), str(src)) for name, src in inputs),
-            read_only=tuple(str(p) for p in read_only),
-        )
+        assert isinstance(read_only, list)
+        return cls(str(data["mount_point"]), tuple(str(p) for p in read_only))
 
 
 def interpreter_paths(extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -105,11 +93,9 @@ def _outermost(paths: Iterable[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def build(spec: JailSpec) -> None:
-    """Runs in the job's new mount namespace: builds the root and pivots into it.
-
-    /proc is left empty; the PID namespace's init mounts its own there.
-    """
+def build_root(spec: RootSpec) -> None:
+    """Runs in a warm worker's new mount namespace, before its job is known: the
+    read-only tree every job gets, with empty /proc and /job to mount on later."""
     mounts.make_private("/")
     root = spec.mount_point
     mounts.mount("tmpfs", root, "tmpfs", mounts.MS_NOSUID | mounts.MS_NODEV, "size=1m,mode=755")
@@ -118,13 +104,26 @@ def build(spec: JailSpec) -> None:
     _make_dev(root)
     os.mkdir(f"{root}/proc", 0o555)
     os.makedirs(f"{root}{WORK}", 0o755)
-    mounts.bind(spec.work_dir, f"{root}{WORK}", read_only=False)
-    for name, host_file in spec.inputs:
-        # The host made an empty file of this name in the work dir to bind onto.
+    mounts.remount_read_only(root)
+
+
+def enter(
+    spec: RootSpec, work_tree: int, inputs: Iterable[tuple[str, str]], mount_proc: bool
+) -> None:
+    """Runs in the job once it is known: its work dir (a tree from mounts.clone_tree,
+    since the host mounted it after this namespace was made) at /job, each input bound
+    read-only onto the empty file of its name there, then the pivot into the root.
+
+    `mount_proc`: in a PID namespace, a /proc showing only the job's processes.
+    """
+    root = spec.mount_point
+    mounts.attach_tree(work_tree, f"{root}{WORK}")
+    for name, host_file in inputs:
         mounts.bind(host_file, f"{root}{WORK}/{name}", read_only=True)
     os.chdir(root)
     mounts.pivot_root_here()
-    mounts.remount_read_only("/")
+    if mount_proc:
+        mounts.mount("proc", "/proc", "proc", mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC)
 
 
 def _show(root: str, host_path: str) -> None:

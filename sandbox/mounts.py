@@ -23,6 +23,15 @@ MNT_DETACH = 0x2
 # glibc has no pivot_root wrapper; the number differs between the x86 and the generic
 # system-call tables.
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}
+# The new mount API (Linux 5.2) has one number on every architecture (424 and later are
+# shared across tables).
+_OPEN_TREE = 428
+_MOVE_MOUNT = 429
+OPEN_TREE_CLONE = 0x1
+OPEN_TREE_CLOEXEC = os.O_CLOEXEC
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+_AT_FDCWD = -100
+_AT_EMPTY_PATH = 0x1000
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [
@@ -33,6 +42,7 @@ _libc.mount.argtypes = [
     ctypes.c_char_p,
 ]
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.syscall.restype = ctypes.c_long
 
 
 def _fail(what: str, target: str) -> OSError:
@@ -99,3 +109,32 @@ def pivot_root_here() -> None:
         raise _fail("pivot_root", os.getcwd())
     detach(".")
     os.chdir("/")
+
+
+def clone_tree(path: str) -> int:
+    """A detached copy of the mount at `path`, as a descriptor another mount namespace
+    can attach (a path would not do: mounts made after that namespace was created are
+    not in it)."""
+    fd = _libc.syscall(
+        _OPEN_TREE,
+        ctypes.c_int(_AT_FDCWD),
+        path.encode(),
+        ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+    )
+    if fd < 0:
+        raise _fail("open_tree", path)
+    return int(fd)
+
+
+def attach_tree(fd: int, target: str) -> None:
+    """Mounts a tree from `clone_tree` on `target` in this mount namespace."""
+    result = _libc.syscall(
+        _MOVE_MOUNT,
+        ctypes.c_int(fd),
+        b"",
+        ctypes.c_int(_AT_FDCWD),
+        target.encode(),
+        ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH),
+    )
+    if result != 0:
+        raise _fail("move_mount", target)

@@ -1,12 +1,13 @@
 """What the host and the zygote say to each other: JSON messages on SOCK_SEQPACKET.
 
-The control socket carries job requests, each with four descriptors: the job's own
-reply socket, and the write ends of its stdout, stderr and event pipes. On the reply
-socket the zygote says {"pid": N} when the job process exists and {"exited": true}
-when it ended; the host then kills what is left, asks {"reap": true}, and gets
+The control socket carries job requests, each with its descriptors: the job's own
+reply socket, the write ends of its stdout, stderr and event pipes, and (for a jailed
+job) its work dir as a detached mount tree. The zygote hands the request to a warm
+worker and says {"pid": N, "cgroup": {...}} on the reply socket, then {"exited": true}
+when the job ended; the host then kills what is left, asks {"reap": true}, and gets
 {"status": wait status, "cpu_s": ..., "max_rss": ...}. The zygote reaps only when
 asked, so the job's process group id stays valid (not reusable by another process)
-for as long as the host may still signal it.
+for as long as the host may still signal it. {"error": ...} means the job never ran.
 """
 
 from __future__ import annotations
@@ -18,20 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_MESSAGE = 1024 * 1024
-FDS_PER_JOB = 4
+MAX_FDS = 5  # reply socket, stdout, stderr, events, work dir tree
 
 
 @dataclass(frozen=True)
 class JobRequest:
-    """Everything the zygote needs to start one job; plain data."""
+    """Everything a warm worker needs to run one job; plain data."""
 
     script: str  # relative to cwd
-    cwd: str  # as the job sees it (inside the jail: /work)
+    cwd: str  # as the job sees it (inside the jail: /job)
     env: dict[str, str]
     rlimits: list[tuple[int, int, int]]
-    cgroup_files: list[str]  # cgroup.procs files the job process joins first
-    namespaces: int  # CLONE_NEW* flags to unshare
-    jail: dict[str, Any] | None = None  # a jail.JailSpec as JSON
+    memory_bytes: int  # written to the worker's cgroup before the job starts
+    max_processes: int
+    # name in the work dir -> host file, bound read-only in the jail
+    inputs: dict[str, str] = field(default_factory=dict)
     uid: int | None = None  # drop to this uid:gid (only when the zygote is root)
     gid: int | None = None
     landlock_read_only: list[str] = field(default_factory=list)
@@ -47,6 +49,23 @@ class JobRequest:
         raw = dict(message)
         raw["rlimits"] = [tuple(r) for r in raw["rlimits"]]
         return cls(**raw)
+
+
+@dataclass(frozen=True)
+class ZygoteConfig:
+    """How the zygote prepares its warm workers; given once, at its start."""
+
+    workers: int  # warm workers kept ready
+    namespaces: int  # CLONE_NEW* flags each worker unshares
+    root: dict[str, Any] | None  # a jail.RootSpec as JSON, or None for no jail
+    use_cgroups: bool
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+    @classmethod
+    def from_json(cls, text: str) -> ZygoteConfig:
+        return cls(**json.loads(text))
 
 
 def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:

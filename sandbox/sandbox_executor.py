@@ -25,14 +25,14 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from sandbox import artifacts, cgroups, fontcache, jail, memory, outcome, rlimits
+from sandbox import artifacts, fontcache, jail, memory, mounts, outcome, rlimits
 from sandbox import workdir as workdirs
 from sandbox.errors import SandboxRefused
 from sandbox.events import Event
 from sandbox.executor import EventSink, Job
 from sandbox.isolation import Isolation, Layers, resolve
 from sandbox.limits import Limits
-from sandbox.protocol import JobRequest
+from sandbox.protocol import JobRequest, ZygoteConfig
 from sandbox.pump import OutputPump
 from sandbox.result import RunResult
 from sandbox.workdir import HOME_DIR, MPL_DIR, SCRIPT, TMP_DIR
@@ -140,10 +140,11 @@ class SandboxExecutor:
         self._font_cache_root = font_cache_root or work_root / "shared"
         self._use_cgroups = use_cgroups
         self._wanted = isolation or Isolation()
+        self._workers = workers
         self._slots = _Slots(workers)
         self._layers: Layers | None = None
         environment = functools.partial(zygote_environment, self._font_cache_root, python)
-        self._zygote = ZygoteProcess(python, environment, work_root)
+        self._zygote = ZygoteProcess(python, environment, self._zygote_config, work_root)
         # Not a method of the executor: the finalizer must not keep the executor alive.
         weakref.finalize(self, self._zygote.stop)
 
@@ -153,6 +154,21 @@ class SandboxExecutor:
         if self._layers is None:
             self._layers = resolve(self._wanted, str(self.work_root))
         return self._layers
+
+    def _zygote_config(self) -> ZygoteConfig:
+        layers = self.layers
+        root = None
+        if layers.jail:
+            mount_point = self.work_root / "jail-root"
+            mount_point.mkdir(mode=0o755, parents=True, exist_ok=True)
+            read_only = (*jail.system_paths(), *jail.interpreter_paths())
+            root = jail.RootSpec(str(mount_point), read_only).to_json()
+        return ZygoteConfig(
+            workers=self._workers,
+            namespaces=layers.namespace_flags,
+            root=root,
+            use_cgroups=self._use_cgroups,
+        )
 
     @property
     def memory_limit_mechanism(self) -> str:
@@ -192,48 +208,37 @@ class SandboxExecutor:
                 owner=owner,
                 bind_inputs=layers.jail,
             )
-            found = memory.usable_hierarchies() if self._use_cgroups else []
-            cgroup = cgroups.create(job.limits, found)
             try:
-                return self._run_in(work, cgroup, job, on_event)
+                return self._run_in(work, job, on_event)
             finally:
-                cgroup.remove()
                 workdirs.remove(work.path, work.mounted)
 
-    def _request(
-        self, work: workdirs.WorkDir, chosen: list[rlimits.RLimit], cgroup: cgroups.JobCgroup
-    ) -> JobRequest:
+    def _request(self, work: workdirs.WorkDir, limits: Limits) -> JobRequest:
         layers = self.layers
-        spec = None
-        if layers.jail:
-            mount_point = self.work_root / "jail-root"
-            mount_point.mkdir(mode=0o755, exist_ok=True)
-            spec = jail.JailSpec(
-                mount_point=str(mount_point),
-                work_dir=str(work.path),
-                inputs=tuple((name, str(src)) for name, src in sorted(work.bound_inputs.items())),
-                read_only=(*jail.system_paths(), *jail.interpreter_paths()),
-            )
-        cwd = jail.WORK if spec else str(work.path)
+        cwd = jail.WORK if layers.jail else str(work.path)
         env = base_environment()
         env.update(
             HOME=f"{cwd}/{HOME_DIR}",
             TMPDIR=f"{cwd}/{TMP_DIR}",
             MPLCONFIGDIR=f"{cwd}/{MPL_DIR}",
         )
-        if spec:
+        if layers.jail:
             read_only, read_write = ["/"], [jail.WORK, "/dev/null"]
         else:
             read_only = [*jail.system_paths(), *jail.interpreter_paths()]
             read_write = [str(work.path), "/dev/null"]
+        cgroup_memory = self.memory_limit_mechanism != "rlimit"
+        cgroup_pids = self._use_cgroups and memory.process_limit_mechanism() == "cgroup"
         return JobRequest(
             script=SCRIPT,
             cwd=cwd,
             env=env,
-            rlimits=chosen,
-            cgroup_files=cgroup.join_files,
-            namespaces=layers.namespace_flags,
-            jail=spec.to_json() if spec else None,
+            rlimits=rlimits.rlimits_for(
+                limits, memory_by_cgroup=cgroup_memory, processes_by_cgroup=cgroup_pids
+            ),
+            memory_bytes=limits.memory_bytes,
+            max_processes=limits.max_processes,
+            inputs={name: str(src) for name, src in work.bound_inputs.items()},
             uid=layers.uid,
             gid=layers.gid,
             landlock=layers.landlock,
@@ -242,19 +247,8 @@ class SandboxExecutor:
             seccomp=layers.seccomp,
         )
 
-    def _run_in(
-        self,
-        work: workdirs.WorkDir,
-        cgroup: cgroups.JobCgroup,
-        job: Job,
-        on_event: EventSink | None,
-    ) -> RunResult:
+    def _run_in(self, work: workdirs.WorkDir, job: Job, on_event: EventSink | None) -> RunResult:
         limits = job.limits
-        chosen = rlimits.rlimits_for(
-            limits,
-            memory_by_cgroup=cgroup.memory_dir is not None,
-            processes_by_cgroup=cgroup.pids_dir is not None,
-        )
         events: list[Event] = []
 
         def emit(event: Event) -> None:
@@ -262,11 +256,14 @@ class SandboxExecutor:
             if on_event is not None:
                 on_event(event)
 
-        request = self._request(work, chosen, cgroup)
+        request = self._request(work, limits)
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
         started = time.monotonic()
+        # The jail's namespace was made before this work dir was mounted: it gets the
+        # mount itself, as a descriptor.
+        tree = mounts.clone_tree(str(work.path)) if self.layers.jail else None
         try:
-            child = self._zygote.start_job(request, pipes[0][1], pipes[1][1], pipes[2][1], cgroup)
+            child = self._zygote.start_job(request, pipes[0][1], pipes[1][1], pipes[2][1], tree)
         except BaseException:
             for read_end, _ in pipes:
                 os.close(read_end)
@@ -274,6 +271,31 @@ class SandboxExecutor:
         finally:
             for _, write_end in pipes:
                 os.close(write_end)  # the job holds the only write ends now
+            if tree is not None:
+                os.close(tree)
+        try:
+            return self._follow(child, work, job, pipes, started, on_event)
+        finally:
+            child.cgroup.remove()
+
+    def _follow(
+        self,
+        child: RemoteChild,
+        work: workdirs.WorkDir,
+        job: Job,
+        pipes: list[tuple[int, int]],
+        started: float,
+        on_event: EventSink | None,
+    ) -> RunResult:
+        """Pumps the job's output until it ends, then collects what it left."""
+        limits = job.limits
+        events: list[Event] = []
+
+        def emit(event: Event) -> None:
+            events.append(event)
+            if on_event is not None:
+                on_event(event)
+
         pump = OutputPump(pipes[0][0], pipes[1][0], pipes[2][0], limits.output_bytes, emit)
         reaped: tuple[int, float, int] | None = None
         try:
@@ -306,7 +328,7 @@ class SandboxExecutor:
             # The flood arrived all at once as the program ended: the limit still holds.
             stopped_for = "output_limit"
         stderr = pump.text("stderr")
-        ending = outcome.Ending(exit_code, cpu_s, stopped_for, cgroup.oom_killed())
+        ending = outcome.Ending(exit_code, cpu_s, stopped_for, child.cgroup.oom_killed())
         status, message = outcome.classify(ending, stderr, limits)
         collected = []
         if job.artifacts_dir is not None:
@@ -318,7 +340,7 @@ class SandboxExecutor:
             message=message,
             exit_code=exit_code,
             duration_s=duration,
-            peak_memory_bytes=cgroup.peak_memory() or max_rss,
+            peak_memory_bytes=child.cgroup.peak_memory() or max_rss,
             stdout=pump.text("stdout"),
             stderr=stderr,
             output_truncated=pump.over_limit,

@@ -1,6 +1,6 @@
-"""PID namespace supervision, inside the runner: an init process and the job under it.
+"""PID namespace supervision in a warm worker: an init process and the job under it.
 
-The job process unshares a PID and a mount namespace, which puts its children (not
+The worker unshares a PID and a mount namespace, which puts its children (not
 itself) in the new namespace. It forks an init (PID 1 there) that builds the job's root
 (see jail.py) and mounts a /proc of its own namespace, so no host process, the bot's
 /proc/PID/environ included, can be seen; init forks the job as PID 2 and reaps every
@@ -54,28 +54,34 @@ def _end_like(status: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status))
 
 
-def split(prepare_root: Callable[[], None] | None = None) -> None:
+def split(
+    prepare: Callable[[], None] | None = None, close_in_supervisors: tuple[int, ...] = ()
+) -> None:
     """Returns only in the job process (PID 2 of the new namespace).
 
-    `prepare_root` runs in init before /proc is mounted: it may pivot into a new root.
+    `prepare` runs in init before the job is forked (it may build the job's root, and
+    then the job mounts its own /proc once it has pivoted); without it, init mounts a
+    /proc of the new namespace. A failure in init is raised there, for the caller to
+    report as a failed setup. `close_in_supervisors` are descriptors only the job keeps.
     """
     read_end, write_end = os.pipe()
     init_pid = os.fork()
     if init_pid == 0:
         os.close(read_end)
-        try:
-            if prepare_root is not None:
-                prepare_root()
+        if prepare is not None:
+            prepare()
+        else:
             _mount_own_proc()
-            job_pid = os.fork()
-        except BaseException as exc:  # report a setup failure as a failed job, not a hang
-            os.write(2, f"SandboxSetupError: isolating the job failed: {exc}\n".encode())
-            os._exit(70)
+        job_pid = os.fork()
         if job_pid == 0:
             os.close(write_end)
             return
+        for fd in close_in_supervisors:
+            os.close(fd)
         _init(job_pid, write_end)
     os.close(write_end)
+    for fd in close_in_supervisors:
+        os.close(fd)
     data = b""
     while len(data) < _STATUS.size and (chunk := os.read(read_end, _STATUS.size - len(data))):
         data += chunk

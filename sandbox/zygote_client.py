@@ -45,9 +45,17 @@ class ZygoteInfo:
 class ZygoteProcess:
     """One warm zygote, started on first use; thread-safe."""
 
-    def __init__(self, python: str, environment: Callable[[], dict[str, str]], cwd: Path) -> None:
+    def __init__(
+        self,
+        python: str,
+        environment: Callable[[], dict[str, str]],
+        config: Callable[[], protocol.ZygoteConfig],
+        cwd: Path,
+    ) -> None:
         self.python = python
-        self._environment = environment  # called at each start: the zygote's whole env
+        # Both called at each start: the zygote's whole environment, and its workers'.
+        self._environment = environment
+        self._config = config
         self._cwd = cwd
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -74,6 +82,8 @@ class ZygoteProcess:
                     "sandbox.zygote",
                     "--control-fd",
                     str(zygote_end.fileno()),
+                    "--config",
+                    self._config().to_json(),
                 ],
                 env=self._environment(),
                 cwd=self._cwd,
@@ -113,9 +123,10 @@ class ZygoteProcess:
         stdout: int,
         stderr: int,
         events: int,
-        cgroup: JobCgroup,
+        work_tree: int | None,
     ) -> RemoteChild:
-        """Hands the job to the zygote; returns once the job process exists."""
+        """Hands the job to the zygote; returns once a warm worker has taken it."""
+        fds = [stdout, stderr, events, *([work_tree] if work_tree is not None else [])]
         host_reply, zygote_reply = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with self._lock:
@@ -126,7 +137,7 @@ class ZygoteProcess:
                         protocol.send(
                             self._control,
                             request.to_message(),
-                            [zygote_reply.fileno(), stdout, stderr, events],
+                            [zygote_reply.fileno(), *fds],
                         )
                         break
                     except OSError as exc:
@@ -140,7 +151,9 @@ class ZygoteProcess:
             host_reply.close()
             reason = (message or {}).get("error", "it closed the connection")
             raise ZygoteGone(f"the sandbox executor could not start the job: {reason}")
-        return RemoteChild(int(message["pid"]), host_reply, cgroup)
+        return RemoteChild(
+            int(message["pid"]), host_reply, JobCgroup.from_json(message.get("cgroup") or {})
+        )
 
     def _stop(self) -> None:
         if self._control is not None:

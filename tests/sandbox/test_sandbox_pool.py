@@ -7,7 +7,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
+from sandbox import jail
+from sandbox.errors import SandboxError
 from sandbox.events import Event
+from sandbox.isolation import Isolation, resolve
 from sandbox.sandbox_executor import SandboxExecutor
 from tests.sandbox.helpers import run_code
 
@@ -59,3 +64,17 @@ def test_two_workers_run_two_jobs_at_once(tmp_path: Path, font_cache_root: Path)
     (a_start, a_end), (b_start, b_end) = spans
     assert a_start < b_end and b_start < a_end  # they overlapped
     assert places == [[], []]
+
+
+@pytest.mark.skipif(not resolve(Isolation()).jail, reason="no jail on this host")
+def test_a_worker_that_cannot_isolate_fails_the_job_instead_of_hanging(
+    tmp_path: Path, font_cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A root the workers cannot build: each one fails before it is ready.
+    monkeypatch.setattr(jail, "system_paths", lambda: ("/nonexistent-threadlab-dir",))
+    broken = SandboxExecutor(tmp_path / "broken", font_cache_root=font_cache_root)
+    try:
+        with pytest.raises(SandboxError, match="isolating the job failed"):
+            run_code(broken, "print('never')", wall_time_s=30)
+    finally:
+        broken.close()
