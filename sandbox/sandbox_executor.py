@@ -136,8 +136,9 @@ class SandboxExecutor:
         if work_root is None:
             work_root = Path(tempfile.mkdtemp(prefix="threadlab-sandbox-"))
             weakref.finalize(self, shutil.rmtree, work_root, True)
-        self.work_root = work_root
-        self._font_cache_root = font_cache_root or work_root / "shared"
+        # Absolute: the zygote and the jail work in other directories than the caller.
+        self.work_root = work_root = work_root.resolve()
+        self._font_cache_root = (font_cache_root or work_root / "shared").resolve()
         self._use_cgroups = use_cgroups
         self._wanted = isolation or Isolation()
         self._workers = workers

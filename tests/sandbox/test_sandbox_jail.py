@@ -261,6 +261,28 @@ def test_cant_fork_past_process_limit(executor: SandboxExecutor) -> None:
     assert int(result.stdout) < 8
 
 
+@needs_pids_cgroup
+def test_thread_bomb_stopped_at_the_process_limit(executor: SandboxExecutor) -> None:
+    # Threads count against the pids cgroup like processes: the 40th cannot start.
+    job = code("""
+        import threading, time
+        started = []
+        try:
+            for _ in range(40):
+                t = threading.Thread(target=time.sleep, args=(30,), daemon=True)
+                t.start()
+                started.append(t)
+        except RuntimeError as exc:
+            print("refused:", exc)
+        print(len(started))
+    """)
+    result = run_code(executor, job, max_processes=8)
+    assert result.status == "ok", result.stderr
+    refused, count = result.stdout.splitlines()
+    assert refused == "refused: can't start new thread"
+    assert int(count) < 8
+
+
 def test_cant_open_more_files_than_the_limit(executor: SandboxExecutor) -> None:
     job = code("""
         files = []

@@ -78,3 +78,17 @@ def test_a_worker_that_cannot_isolate_fails_the_job_instead_of_hanging(
             run_code(broken, "print('never')", wall_time_s=30)
     finally:
         broken.close()
+
+
+def test_a_relative_work_root_works_from_any_directory(
+    tmp_path: Path, font_cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Settings may name the data dir relative to where the bot starts (the demo does).
+    monkeypatch.chdir(tmp_path)
+    relative = SandboxExecutor(Path("data/work"), font_cache_root=font_cache_root)
+    try:
+        result = run_code(relative, "print('ran')")
+    finally:
+        relative.close()
+    assert result.status == "ok", result.stderr
+    assert relative.work_root == tmp_path / "data" / "work"
