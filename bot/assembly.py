@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
+from bot.llm.assist import LlmAssist
+from bot.llm.client import LlmClient
+from bot.models import Dataset
+from bot.pii.boundary import KnownValues, LlmBoundary
+from bot.pii.secret import installation_secret
+from bot.pii.tokenise import Tokeniser
 from bot.pipeline import Pipeline
+from bot.planner.llm import FallbackPlanner, LlmPlanner
 from bot.planner.rules import RulesPlanner
 from bot.settings import Settings
 from bot.store import Store
@@ -32,5 +41,21 @@ def build_pipeline(settings: Settings) -> Pipeline:
     # Private to the bot: it holds uploads, caches and the store.
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = Store(settings.resolved_db_path())
-    # The LLM planner arrives with its own issue; until then the rules planner serves all.
-    return Pipeline(settings, store, build_executor(settings), RulesPlanner())
+    executor = build_executor(settings)
+    rules = RulesPlanner()
+    use_llm = settings.planner == "llm" or (
+        settings.planner == "auto" and settings.llm_configured()
+    )
+    if not use_llm:
+        return Pipeline(settings, store, executor, rules)
+    client = LlmClient(settings)
+    boundary_for = functools.partial(_boundary, settings, store)
+    planner = LlmPlanner(client, boundary_for, budget_tokens=settings.llm_prompt_tokens)
+    assist = LlmAssist(client, boundary_for)
+    return Pipeline(settings, store, executor, FallbackPlanner(planner, rules), assist)
+
+
+def _boundary(settings: Settings, store: Store, dataset: Dataset) -> LlmBoundary:
+    """The way out to the LLM for one dataset: its known raw values are checked too."""
+    key = installation_secret(settings.resolved_data_dir().absolute())
+    return LlmBoundary(Tokeniser(key), KnownValues(store.tokens(dataset.id)))

@@ -43,6 +43,18 @@ class DatasetProfile(BaseModel):
         return [c.name for c in self.columns]
 
 
+class MaskedColumn(BaseModel):
+    """A column whose personal data was tokenised at ingest (or, for free text, the
+    PII found inside its values)."""
+
+    column: str
+    pii_type: str | None  # phone, email, id_card...; None for a free-text column
+    free_text: bool = False
+    values_masked: int  # values (or spans, for free text) replaced by tokens
+    distinct_values: int  # distinct values (or rows with spans, for free text)
+    derived: list[str] = Field(default_factory=list)  # safe columns added from it
+
+
 class Dataset(BaseModel):
     """An ingested file: the original, its Parquet cache and its profile."""
 
@@ -56,6 +68,16 @@ class Dataset(BaseModel):
     delimiter: str | None = None
     sheet: str | None = None
     profile: DatasetProfile
+    masked: list[MaskedColumn] = Field(default_factory=list)
+
+
+class Turn(BaseModel):
+    """An earlier exchange in the same thread, as a planner may see it (masked)."""
+
+    model_config = ConfigDict(frozen=True)
+    question: str
+    summary: str  # the plan's one line
+    result: str  # the answer or the error, shortened
 
 
 class Request(BaseModel):
@@ -67,6 +89,10 @@ class Request(BaseModel):
     sheet: str | None = None  # the Excel sheet to read (default: the first with data)
     out_dir: Path | None = None  # where charts, tables and the code go (default: data dir)
     approved: bool = False  # run code the policy holds for approval (blocked never runs)
+    # The conversation this request belongs to (a Slack thread, `ask --thread`): the
+    # planner sees its earlier turns.
+    thread: str | None = None
+    code: str | None = None  # the user's own program: runs instead of a plan
 
 
 class _Step(BaseModel):
@@ -227,8 +253,12 @@ class AnswerStep(_Step):
 
 
 class PythonStep(_Step):
+    """Code for what the vocabulary cannot express; it sees `df`, `results` and
+    `facts`, and goes through the code policy like any code."""
+
     kind: Literal["python"] = "python"
     code: str
+    facts: list[str] = Field(default_factory=list)  # names the code sets in `facts`
 
 
 Step = Annotated[

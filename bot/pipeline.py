@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.codegen import generate_code, sandbox_input_name
 from bot.errors import SandboxUnavailable, ThreadLabError
-from bot.ingest import ingest
-from bot.models import Dataset, Plan, Request
+from bot.ingest import ingest_with_tokens
+from bot.llm.assist import LlmAssist, results_text
+from bot.llm.client import LlmCall
+from bot.models import Dataset, Plan, Request, Turn
+from bot.pii.restore import restore_text, restore_value
 from bot.reply import Outcome, Reply, TablePreview
 from bot.review import ReviewResult, review
 from bot.settings import Settings
 from bot.store import Store
 from sandbox.errors import SandboxError
+from sandbox.events import Event
 from sandbox.executor import Executor, Job
 from sandbox.result import RunResult
 
 
 class Planner(Protocol):
-    def plan(self, question: str, dataset: Dataset) -> Plan: ...
+    def plan(self, question: str, dataset: Dataset, history: Sequence[Turn] = ()) -> Plan: ...
 
 
 class Timer:
-    """Seconds per pipeline stage, in the order the stages ran."""
+    """Seconds per pipeline stage, in the order the stages first ran (a stage that runs
+    again, such as a repaired run, adds to its total)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -38,7 +45,8 @@ class Timer:
         try:
             yield
         finally:
-            self.seconds[name] = round(time.perf_counter() - started, 4)
+            spent = time.perf_counter() - started
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + spent, 4)
 
     def total(self) -> dict[str, float]:
         return {**self.seconds, "total": round(time.perf_counter() - self._started, 4)}
@@ -46,70 +54,154 @@ class Timer:
 
 class Pipeline:
     def __init__(
-        self, settings: Settings, store: Store, executor: Executor, planner: Planner
+        self,
+        settings: Settings,
+        store: Store,
+        executor: Executor,
+        planner: Planner,
+        assist: LlmAssist | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.executor = executor
         self.planner = planner
+        self.assist = assist  # repairs failed runs and writes answers, when an LLM is set
 
     def ask(self, request: Request, reply: Reply) -> Outcome:
         """Answers the request, recording the run; never raises a ThreadLabError."""
-        run_id = self.store.start_run(request.question, None)
+        run_id = self.store.start_run(request.question, None, request.thread)
         outcome = Outcome(status="error", run_id=run_id, question=request.question)
         timer = Timer()
-        try:
-            self._ask(request, reply, outcome, timer)
-        except ThreadLabError as exc:
-            outcome.status, outcome.message = "error", exc.user_message
+        datasets: list[Dataset] = []
+        # One client serves every thread: record only the calls this request makes.
+        recording: AbstractContextManager[list[LlmCall]] = (
+            self.assist.client.recording() if self.assist else nullcontext([])
+        )
+        with recording as calls:
+            try:
+                self._ask(request, reply, outcome, timer, datasets)
+            except ThreadLabError as exc:
+                outcome.status, outcome.message = "error", exc.user_message
         outcome.timings = timer.total()
-        self._record(outcome)
+        if self.assist:
+            outcome.llm = _usage(calls)
+            outcome.timings["llm"] = outcome.llm["seconds"]
+            self.store.save_llm_calls(run_id, [dataclasses.asdict(c) for c in calls])
+        self._record(outcome)  # with tokens: the record never holds restored values
+        restoring = self.settings.pii_restore == "thread"
+        for dataset in datasets:
+            if dataset.masked and restoring:
+                _restore(outcome, self.store.tokens(dataset.id))
         reply.finish(outcome)
         return outcome
 
-    def _ask(self, request: Request, reply: Reply, outcome: Outcome, timer: Timer) -> None:
+    def _ask(
+        self,
+        request: Request,
+        reply: Reply,
+        outcome: Outcome,
+        timer: Timer,
+        datasets: list[Dataset],
+    ) -> None:
         with timer.stage("ingest"):
-            dataset = ingest(request.data, self.settings, request.sheet)
+            ingested = ingest_with_tokens(request.data, self.settings, request.sheet)
+            dataset = ingested.dataset
             self.store.save_dataset(dataset)
+            if ingested.tokens:
+                self.store.save_tokens(dataset.id, ingested.tokens)
             self.store.finish_run(outcome.run_id, dataset_id=dataset.id, status="running")
+        datasets.append(dataset)
+        outcome.masked_columns = [m.model_dump() for m in dataset.masked]
         reply.dataset(dataset)
 
-        with timer.stage("plan"):
-            plan = self.planner.plan(request.question, dataset)
-        outcome.plan = plan
-        reply.plan(plan)
-        if not plan.understood:
-            # The planner's answer explains what it understood; nothing runs.
-            outcome.message = outcome.answer = _unformatted_answer(plan)
-            return
-
-        with timer.stage("codegen"):
-            outcome.code = generate_code(plan)
+        plan: Plan | None = None
+        if request.code is not None:
+            outcome.code = request.code  # the user's own program: no plan to make
+        else:
+            with timer.stage("plan"):
+                plan = self.planner.plan(request.question, dataset, self._history(request, outcome))
+            outcome.plan = plan
+            reply.plan(plan)
+            if not plan.understood:
+                # The planner's answer explains what it understood; nothing runs.
+                outcome.message = outcome.answer = _unformatted_answer(plan)
+                return
+            with timer.stage("codegen"):
+                outcome.code = generate_code(plan)
         reply.code(outcome.code)
 
+        if not self._passes_review(outcome.code, request, outcome, timer):
+            return
+        target = request.out_dir or self.settings.resolved_data_dir() / "runs" / outcome.run_id
+        target.mkdir(parents=True, exist_ok=True)
+        result = self._run(outcome.code, dataset, target, reply, timer)
+        attempts = self.settings.llm_repair_attempts if self.assist else 0
+        for attempt in range(1, attempts + 1):
+            if result.ok:
+                break
+            _say(reply, f"Attempt {attempt} failed ({result.status}: {result.message}); "
+                 "asking the LLM for a fix.")  # fmt: skip
+            with timer.stage("repair"):
+                assert self.assist is not None
+                fixed = self.assist.repair(request.question, outcome.code, result, dataset)
+            if fixed is None:
+                _say(reply, "The LLM gave no fix; keeping the first error.")
+                break
+            outcome.code = fixed
+            reply.code(fixed)
+            if not self._passes_review(fixed, request, outcome, timer):
+                return
+            _say(reply, f"Attempt {attempt + 1}: running the fixed code.")
+            result = self._run(fixed, dataset, target, reply, timer)
+        self._collect(result, target, outcome)
+        if result.ok and plan is not None and self.assist is not None:
+            with timer.stage("answer"):
+                results = results_text(outcome.tables, outcome.answer, result.stdout)
+                written = self.assist.answer(plan, results, dataset)
+            if written:
+                outcome.answer = written
+
+    def _history(self, request: Request, outcome: Outcome) -> list[Turn]:
+        if not request.thread:
+            return []
+        turns = []
+        for row in self.store.thread_turns(request.thread, before_run=outcome.run_id):
+            plan = json.loads(row["plan"]) if row["plan"] else {}
+            result = row["answer"] or row["message"] or row["status"]
+            turns.append(
+                Turn(
+                    question=row["question"],
+                    summary=str(plan.get("summary", "")),
+                    result=result[:500],
+                )
+            )
+        return turns
+
+    def _passes_review(self, code: str, request: Request, outcome: Outcome, timer: Timer) -> bool:
         with timer.stage("review"):
-            verdict = review(outcome.code)
+            verdict = review(code)
         outcome.findings = [f.to_json() for f in verdict.findings]
         held = verdict.status == "needs_approval" and not request.approved
         if verdict.status == "blocked" or held:
             outcome.status, outcome.message = verdict.status, _held_back(verdict)
-            return
+            return False
+        return True
 
-        target = request.out_dir or self.settings.resolved_data_dir() / "runs" / outcome.run_id
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "analysis.py").write_text(outcome.code, encoding="utf-8")
+    def _run(
+        self, code: str, dataset: Dataset, target: Path, reply: Reply, timer: Timer
+    ) -> RunResult:
+        (target / "analysis.py").write_text(code, encoding="utf-8")
         job = Job(
-            code=outcome.code,
+            code=code,
             inputs={sandbox_input_name(dataset.name): Path(dataset.cache_path)},
             artifacts_dir=target,
             limits=self.settings.sandbox_limits(),
         )
         with timer.stage("run"):
             try:
-                result = self.executor.run(job, reply.event)
+                return self.executor.run(job, reply.event)
             except SandboxError as exc:
                 raise SandboxUnavailable(f"The analysis could not run: {exc}") from exc
-        self._collect(result, target, outcome)
 
     def _collect(self, result: RunResult, target: Path, outcome: Outcome) -> None:
         files = {a.name: a.path for a in result.artifacts}
@@ -141,6 +233,7 @@ class Pipeline:
         self.store.finish_run(
             outcome.run_id,
             planner=type(self.planner).__name__,
+            llm=outcome.llm or None,
             plan=outcome.plan.model_dump(mode="json") if outcome.plan else None,
             code=outcome.code or None,
             status=outcome.status,
@@ -170,3 +263,29 @@ def _held_back(verdict: ReviewResult) -> str:
 
 def _run_failure(result: RunResult) -> str:
     return f"The analysis failed in the sandbox ({result.status}): {result.message}"
+
+
+def _restore(outcome: Outcome, tokens: dict[str, str]) -> None:
+    """Real values in place of tokens, for the person who uploaded the file. Only the
+    reply changes: the cache, the store's run record and anything an LLM sees keep
+    the tokens."""
+    outcome.answer = restore_text(outcome.answer, tokens)
+    outcome.tables = [
+        dataclasses.replace(t, rows=[[restore_value(v, tokens) for v in row] for row in t.rows])
+        for t in outcome.tables
+    ]
+
+
+def _say(reply: Reply, text: str) -> None:
+    """A line of the pipeline's own in the run's log (repair attempts)."""
+    reply.event(Event("log", {"stream": "stderr", "text": f"[threadlab] {text}"}))
+
+
+def _usage(calls: Sequence[LlmCall]) -> dict[str, Any]:
+    return {
+        "calls": len(calls),
+        "prompt_tokens": sum(c.prompt_tokens for c in calls),
+        "completion_tokens": sum(c.completion_tokens for c in calls),
+        "seconds": round(sum(c.latency_s for c in calls), 4),
+        "failed": sum(1 for c in calls if c.error),
+    }

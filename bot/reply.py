@@ -42,9 +42,10 @@ class Outcome:
     tables: list[TablePreview] = field(default_factory=list)
     images: list[Path] = field(default_factory=list)
     artifacts: list[Path] = field(default_factory=list)
-    masked_columns: list[str] = field(default_factory=list)
+    masked_columns: list[dict[str, Any]] = field(default_factory=list)  # see MaskedColumn
     findings: list[dict[str, Any]] = field(default_factory=list)  # the code policy's
     timings: dict[str, float] = field(default_factory=dict)
+    llm: dict[str, Any] = field(default_factory=dict)  # calls, tokens in/out, seconds
 
     @property
     def ok(self) -> bool:

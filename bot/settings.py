@@ -43,12 +43,56 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("THREADLAB_OPENAI_API_KEY", "OPENAI_API_KEY"),
         description="API key for the LLM endpoint.",
     )
+    llm_temperature: float = Field(
+        default=0.0, ge=0, le=2, description="Sampling temperature; 0 keeps plans repeatable."
+    )
+    llm_timeout_s: float = Field(
+        default=60, gt=0, description="Seconds to wait for one LLM reply before giving up on it."
+    )
+    llm_max_tokens: int = Field(
+        default=2000, ge=1, description="Most tokens the LLM may write in one reply."
+    )
+    llm_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries after the first try when the LLM answers 429/5xx or cannot be "
+        "reached, with exponential backoff (honouring Retry-After).",
+    )
+    llm_circuit_failures: int = Field(
+        default=3,
+        ge=1,
+        description="Failed LLM calls in a row after which the LLM is not asked for a while "
+        "(the rules planner answers instead).",
+    )
+    llm_circuit_reset_s: float = Field(
+        default=60,
+        gt=0,
+        description="Seconds the LLM is left alone after that, before one trial call.",
+    )
+
+    llm_repair_attempts: int = Field(
+        default=2, ge=0, le=5, description="Times a failed run's code goes back to the LLM."
+    )
+    llm_prompt_tokens: int = Field(
+        default=6000, ge=1000, description="Token budget of a planning prompt."
+    )
 
     max_upload_mb: int = Field(
         default=1024, ge=1, description="Files larger than this are refused at ingest."
     )
     preview_rows: int = Field(
         default=10, ge=1, le=1000, description="Rows of a result table shown in a reply."
+    )
+
+    pii_tokenise: bool = Field(
+        default=True,
+        description="Replace personal data (phones, IDs, emails, names...) by keyed "
+        "tokens at ingest, so analyses and the LLM never see it.",
+    )
+    pii_restore: Literal["thread", "never"] = Field(
+        default="thread",
+        description="Show real values in place of tokens in replies to the thread the "
+        "file came from (`thread`), or never.",
     )
 
     sandbox_timeout_s: float = Field(default=300, gt=0, description="Wall-time limit of a run.")

@@ -57,6 +57,40 @@ def create_datasets_and_runs(db: sqlite_utils.Database) -> None:
     db["runs"].create_index(["created_at"])  # type: ignore[union-attr]
 
 
+@migrations()
+def create_pii_values(db: sqlite_utils.Database) -> None:
+    # The token map: the only place raw personal values live after ingest. Keyed by
+    # dataset so a thread can restore (and the LLM boundary can check) its own values.
+    db["pii_values"].create(  # type: ignore[union-attr]
+        {"dataset_id": str, "token": str, "pii_type": str, "value": str},
+        pk=("dataset_id", "token"),
+    )
+
+
+@migrations()
+def add_threads_and_llm_calls(db: sqlite_utils.Database) -> None:
+    db["runs"].add_column("thread", str)  # type: ignore[union-attr]
+    db["runs"].add_column("llm", str)  # type: ignore[union-attr]  # usage summary, JSON
+    db["runs"].create_index(["thread", "created_at"])  # type: ignore[union-attr]
+    # Every prompt and response, masked as sent: for debugging a plan or an answer.
+    db["llm_calls"].create(  # type: ignore[union-attr]
+        {
+            "run_id": str,
+            "seq": int,
+            "purpose": str,
+            "model": str,
+            "mode": str,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "latency_s": float,
+            "messages": str,
+            "response": str,
+            "error": str,
+        },
+        pk=("run_id", "seq"),
+    )
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -91,7 +125,46 @@ class Store:
             pk="id",
         )
 
-    def start_run(self, question: str, dataset_id: str | None) -> str:
+    def save_tokens(self, dataset_id: str, tokens: dict[str, tuple[str, str]]) -> None:
+        """Stores a dataset's token map (token -> (type, raw value))."""
+        rows = (
+            {"dataset_id": dataset_id, "token": t, "pii_type": kind, "value": value}
+            for t, (kind, value) in tokens.items()
+        )
+        with self.db.conn:
+            self.db["pii_values"].upsert_all(rows, pk=("dataset_id", "token"), batch_size=5000)  # type: ignore[union-attr]
+
+    def tokens(self, dataset_id: str) -> dict[str, str]:
+        """token -> raw value for one dataset (empty if it had no personal data)."""
+        rows = self.db.execute(
+            "select token, value from pii_values where dataset_id = ?", [dataset_id]
+        ).fetchall()
+        return {token: value for token, value in rows}
+
+    def save_llm_calls(self, run_id: str, calls: list[dict[str, Any]]) -> None:
+        rows = [
+            {**call, "run_id": run_id, "seq": seq, "messages": json.dumps(call["messages"])}
+            for seq, call in enumerate(calls)
+        ]
+        if rows:
+            self.db["llm_calls"].insert_all(rows, pk=("run_id", "seq"), replace=True)  # type: ignore[union-attr]
+
+    def llm_calls(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self.db["llm_calls"].rows_where("run_id = ?", [run_id], order_by="seq")
+        return [{**row, "messages": json.loads(row["messages"])} for row in rows]
+
+    def thread_turns(self, thread: str, before_run: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The latest finished runs of a thread, oldest first, without `before_run`."""
+        rows = self.db.execute(
+            "select id, question, plan, answer, message, status from runs "
+            "where thread = ? and id != ? and status in ('ok', 'error') "
+            "order by created_at desc, rowid desc limit ?",
+            [thread, before_run, limit],
+        ).fetchall()
+        keys = ("id", "question", "plan", "answer", "message", "status")
+        return [dict(zip(keys, row, strict=True)) for row in reversed(rows)]
+
+    def start_run(self, question: str, dataset_id: str | None, thread: str | None = None) -> str:
         """Records a run before any work starts, so a crash leaves a trace."""
         run_id = uuid.uuid4().hex[:12]
         self.db["runs"].insert(  # type: ignore[union-attr]
@@ -100,6 +173,7 @@ class Store:
                 "created_at": _now(),
                 "question": question,
                 "dataset_id": dataset_id,
+                "thread": thread,
                 "status": "running",
             }
         )

@@ -19,6 +19,7 @@ from bot.review import review as review_code
 from bot.settings import Settings
 from bot.store import Store
 from handlers.doctor_cli import doctor
+from handlers.pii_cli import pii
 from handlers.sandbox_cli import sandbox
 from handlers.terminal import TerminalReply, outcome_json
 
@@ -37,6 +38,9 @@ def main() -> None:
 @click.option("--show-code", is_flag=True, help="Print the generated code.")
 @click.option("--sheet", help="Excel sheet to read (default: the first with data).")
 @click.option("--yes", is_flag=True, help="Approve code the policy holds for approval.")
+@click.option(
+    "--thread", help="A conversation name: the planner sees earlier questions of the thread."
+)
 def ask(
     data: Path,
     question: str,
@@ -45,6 +49,7 @@ def ask(
     show_code: bool,
     sheet: str | None,
     yes: bool,
+    thread: str | None,
 ) -> None:
     """Answer QUESTION about the table in DATA (CSV, Excel, Parquet, JSON lines)."""
     # With --json, stdout carries only the final object; the live view goes to stderr.
@@ -52,7 +57,9 @@ def ask(
     try:
         pipeline = build_pipeline(Settings())
         reply = TerminalReply(console, show_code)
-        request = Request(data=data, question=question, sheet=sheet, out_dir=out, approved=yes)
+        request = Request(
+            data=data, question=question, sheet=sheet, out_dir=out, approved=yes, thread=thread
+        )
         outcome = pipeline.ask(request, reply)
     except ThreadLabError as exc:
         console.print(f"[bold red]Error:[/] {exc.user_message}")
@@ -111,3 +118,4 @@ def review(file: TextIO, as_json: bool) -> None:
 
 main.add_command(sandbox)
 main.add_command(doctor)
+main.add_command(pii)

@@ -32,6 +32,21 @@ class TerminalReply:
             f"[bold]{escape(dataset.name)}[/]: {p.rows:,} rows x {len(p.columns)} columns "
             f"({dataset.format}{', ' + dataset.encoding if dataset.encoding else ''})"
         )
+        if dataset.masked:
+            self.console.print("Personal data replaced by tokens before any analysis:")
+            for m in dataset.masked:
+                if m.free_text:
+                    line = f"{m.values_masked:,} values inside {m.distinct_values:,} rows of text"
+                    kind = "PII in free text"
+                else:
+                    line = f"{m.values_masked:,} values, {m.distinct_values:,} distinct"
+                    kind = str(m.pii_type)
+                derived = f"; added {', '.join(m.derived)}" if m.derived else ""
+                self.console.print(f"  {escape(m.column)}: {kind}, {line}{escape(derived)}")
+            self.console.print(
+                "  [dim]Real values are shown back here only; THREADLAB_PII_RESTORE=never "
+                "hides them, THREADLAB_PII_TOKENISE=false turns masking off.[/]"
+            )
 
     def plan(self, plan: Plan) -> None:
         self.console.print(f"[bold]Plan[/]: {escape(plan.summary)}")
@@ -81,6 +96,12 @@ class TerminalReply:
         if not outcome.ok and outcome.message and outcome.message != outcome.answer:
             self.console.print(f"[bold red]Error:[/] {escape(outcome.message)}")
         timings = ", ".join(f"{k} {v:.2f} s" for k, v in outcome.timings.items())
+        if outcome.llm.get("calls"):
+            u = outcome.llm
+            timings += (
+                f"; LLM {u['calls']} calls, {u['prompt_tokens']:,} tokens in, "
+                f"{u['completion_tokens']:,} out"
+            )
         self.console.print(f"[dim]run {outcome.run_id} · {timings}[/]")
 
 
@@ -126,6 +147,7 @@ def outcome_json(outcome: Outcome) -> str:
             "masked_columns": outcome.masked_columns,
             "findings": outcome.findings,
             "timings": outcome.timings,
+            "llm": outcome.llm,
         },
         ensure_ascii=False,
         default=str,

@@ -3,11 +3,12 @@ only the planner is a stand-in, since the rules planner never writes risky code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from bot.models import AnswerStep, Dataset, LoadStep, Plan, PythonStep, Request
+from bot.models import AnswerStep, Dataset, LoadStep, Plan, PythonStep, Request, Turn
 from bot.pipeline import Pipeline
 from bot.reply import Outcome
 from bot.settings import Settings
@@ -26,7 +27,7 @@ class OneStepPlanner:
     def __init__(self, code: str) -> None:
         self.code = code
 
-    def plan(self, question: str, dataset: Dataset) -> Plan:
+    def plan(self, question: str, dataset: Dataset, history: Sequence[Turn] = ()) -> Plan:
         return Plan(
             question=question,
             language="en",

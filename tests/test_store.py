@@ -20,7 +20,11 @@ def test_migrations_apply_once_and_reopen(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
         names = [r[0] for r in db.execute("select name from _sqlite_migrations")]
-    assert names == ["create_datasets_and_runs"]
+    assert sorted(names) == [
+        "add_threads_and_llm_calls",
+        "create_datasets_and_runs",
+        "create_pii_values",
+    ]
 
 
 def test_a_run_is_recorded_before_work_starts(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from bot.models import (
     OutliersStep,
     PivotStep,
     Plan,
+    PythonStep,
     ResampleStep,
     RFMStep,
     Step,
@@ -58,8 +59,10 @@ def step_facts(step: Step) -> set[str]:
         return {"rows_kept", "rows_removed"}
     if isinstance(step, ResampleStep) and not step.record_facts:
         return set()
+    if isinstance(step, PythonStep):
+        return set(step.facts)  # declared by the planner; the code sets them
     if not isinstance(step, _WITH_OUTPUT):
-        return set()  # chart, derive, python and answer record nothing
+        return set()  # chart, derive and answer record nothing
     # Facts are keyed by the step's output name, as codegen records them.
     return {f"{step.output}_{suffix}" for suffix in _SUFFIXES[type(step)]}
 
@@ -86,3 +89,12 @@ def template_fields(template: str) -> set[str]:
 def missing_facts(plan: Plan, template: str) -> set[str]:
     """Names the template reads that no step of the plan provides."""
     return template_fields(template) - facts_provided(plan)
+
+
+def fact_suffixes() -> dict[str, tuple[str, ...]]:
+    """Step kind -> the suffixes of the facts it records as `<output>_<suffix>`, for
+    telling a planner what an answer template may use."""
+    kinds: dict[type, str] = {}
+    for cls in _SUFFIXES:
+        kinds[cls] = cls.model_fields["kind"].default  # type: ignore[attr-defined]
+    return {kinds[cls]: suffixes for cls, suffixes in _SUFFIXES.items()}

@@ -9,6 +9,7 @@ cache atomically. Every failure is an `IngestError` whose message names the file
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import EmptyFile, FileMissing, FileTooLarge, IngestError, SheetNotFound
@@ -17,10 +18,13 @@ from bot.ingest.profile import profile_frame
 from bot.ingest.readers import read_table
 from bot.ingest.sniff import SUPPORTED, check_magic, file_format
 from bot.ingest.types import infer_frame
-from bot.models import Dataset
+from bot.models import Dataset, MaskedColumn
+from bot.pii.detect import classify_frame
+from bot.pii.secret import installation_secret
+from bot.pii.tokenise import Tokeniser, tokenise_frame
 from bot.settings import MIB, Settings
 
-__all__ = ["SUPPORTED", "SheetNotFound", "datasets_dir", "ingest"]
+__all__ = ["SUPPORTED", "Ingested", "SheetNotFound", "datasets_dir", "ingest", "ingest_with_tokens"]
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +34,26 @@ def datasets_dir(settings: Settings) -> Path:
     return settings.resolved_data_dir().absolute() / "datasets"
 
 
+@dataclass(frozen=True)
+class Ingested:
+    dataset: Dataset
+    # token -> (PII type, raw value): the token map for the store. Empty on a cache hit
+    # (the store got it the first time) and when masking is off.
+    tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
     """Reads `path` into the Parquet cache and profiles it, or raises an `IngestError`.
 
     `sheet` picks an Excel sheet by name (default: the first sheet with data); other
     formats ignore it. The same bytes (and sheet) ingested again reuse the cache.
+    Personal data is tokenised before anything is cached (see bot/pii).
     """
+    return ingest_with_tokens(path, settings, sheet).dataset
+
+
+def ingest_with_tokens(path: Path, settings: Settings, sheet: str | None = None) -> Ingested:
+    """`ingest`, also returning the token map of what was masked."""
     path = Path(path)
     name = path.name
     if not path.exists():
@@ -60,7 +78,7 @@ def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
         cached = cache.load()
         if cached is not None:
             log.info("ingest %s: cache hit %s", name, cache.directory)
-            return cached.model_copy(update=source)
+            return Ingested(cached.model_copy(update=source))
         table = read_table(path, fmt, sheet)
     except OSError as exc:
         raise IngestError(f"{name} could not be read: {exc.strerror or exc}.") from exc
@@ -68,6 +86,21 @@ def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
     frame = frame.dropna(how="all").reset_index(drop=True)
     if frame.empty:
         raise EmptyFile(f"{name} is empty: it has a header row but no data rows.")
+    masked: list[MaskedColumn] = []
+    tokens: dict[str, tuple[str, str]] = {}
+    decisions = classify_frame(frame) if settings.pii_tokenise else []
+    if any(d.pii_type is not None or d.free_text for d in decisions):
+        data_dir = settings.resolved_data_dir().absolute()
+        try:
+            tokeniser = Tokeniser(installation_secret(data_dir))
+        except (OSError, ValueError) as exc:
+            raise IngestError(
+                f"{name} was read, but its cache could not be written: the key that masks "
+                f"personal data could not be read or made in {data_dir} ({exc})."
+            ) from exc
+        tokenised = tokenise_frame(frame, kinds, decisions, tokeniser)
+        frame, kinds, masked = tokenised.frame, tokenised.kinds, tokenised.masked
+        tokens = {token: (str(t), value) for token, (t, value) in tokenised.values.items()}
     dataset = Dataset(
         id=cache.directory.name,
         cache_path=str(cache.data_path),
@@ -77,6 +110,7 @@ def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
         delimiter=table.delimiter,
         sheet=table.sheet,
         profile=profile_frame(frame, kinds),
+        masked=masked,
         **source,
     )
     try:
@@ -87,4 +121,4 @@ def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
             f"{exc.strerror or exc}."
         ) from exc
     log.info("ingest %s: %d rows cached in %s", name, len(frame), cache.directory)
-    return dataset
+    return Ingested(dataset, tokens)

@@ -24,7 +24,7 @@ PROFILE = "profile.json"
 CHUNK = 1 << 20
 # Part of every cache id: bump it when reading or type inference changes, so caches made
 # by the old rules are not reused.
-INGEST_VERSION = b"threadlab-ingest-1"
+INGEST_VERSION = b"threadlab-ingest-2"  # 2: PII tokenised before caching
 
 
 def content_id(path: Path, sheet: str | None = None) -> str:

@@ -9,8 +9,19 @@ iteration over unordered sets, so the same inputs always give the same plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.errors import PlanningError
-from bot.models import AnswerStep, Dataset, FilterStep, LoadStep, Plan, Step, WindowStep
+from bot.models import (
+    AnswerStep,
+    Dataset,
+    FilterStep,
+    LoadStep,
+    Plan,
+    Step,
+    Turn,
+    WindowStep,
+)
 from bot.planner import analyses
 from bot.planner.columns import ColumnResolver
 from bot.planner.conditions import Conditions, read_conditions
@@ -41,7 +52,8 @@ class RulesPlanner:
 
     name = "rules"
 
-    def plan(self, question: str, dataset: Dataset) -> Plan:
+    def plan(self, question: str, dataset: Dataset, history: Sequence[Turn] = ()) -> Plan:
+        # Earlier turns are for planners that read language; rules match one question.
         if not question or not question.strip():
             raise PlanningError("The question is empty: ask something about the data.")
         return _Planner(question, dataset).plan()

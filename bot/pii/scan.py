@@ -1,0 +1,67 @@
+"""`threadlab pii scan`: what ingest would mask in a file, column by column, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import FileMissing, IngestError
+from bot.ingest.readers import read_table
+from bot.ingest.sniff import check_magic, file_format
+from bot.ingest.types import infer_frame
+from bot.pii.detect import ColumnDecision, classify_frame
+from bot.pii.secret import installation_secret
+from bot.pii.tokenise import Tokeniser, tokenise_frame
+from bot.settings import Settings
+
+PREVIEW_ROWS = 3
+
+
+@dataclass(frozen=True)
+class ColumnScan:
+    decision: ColumnDecision
+    preview: list[Any]  # the first values as the analysis would see them
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.decision
+        return {
+            "column": d.column,
+            "masked": d.pii_type is not None or d.free_text,
+            "pii_type": d.pii_type,
+            "free_text": d.free_text,
+            "confidence": round(d.confidence, 3),
+            "header_match": d.header_match,
+            "validator_hits": d.validator_hits,
+            "sampled": d.sampled,
+            "reason": d.reason,
+            "preview": self.preview,
+        }
+
+
+def scan_file(path: Path, settings: Settings, sheet: str | None = None) -> list[ColumnScan]:
+    """Reads the file as ingest does (without caching it) and reports each column."""
+    if not path.is_file():
+        raise FileMissing(f"{path.name} does not exist: there is no such file.")
+    fmt = file_format(path)
+    try:
+        check_magic(path, fmt, path.stat().st_size)
+        table = read_table(path, fmt, sheet)
+    except OSError as exc:
+        raise IngestError(f"{path.name} could not be read: {exc.strerror or exc}.") from exc
+    frame, kinds = infer_frame(table.frame)
+    decisions = classify_frame(frame)
+    head = frame.head(PREVIEW_ROWS)
+    tokeniser = Tokeniser(installation_secret(settings.resolved_data_dir().absolute()))
+    masked = tokenise_frame(head, kinds, decisions, tokeniser).frame
+    return [
+        ColumnScan(d, [None if _missing(v) else str(v) for v in masked[d.column].tolist()])
+        for d in decisions
+    ]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value != value) or value is None  # NaN, NA and None
+    except (TypeError, ValueError):
+        return False
