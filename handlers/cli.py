@@ -19,6 +19,7 @@ from bot.review import review as review_code
 from bot.settings import Settings
 from bot.store import Store
 from handlers.doctor_cli import doctor
+from handlers.eval_cli import eval_command
 from handlers.pii_cli import pii
 from handlers.sandbox_cli import sandbox
 from handlers.terminal import TerminalReply, outcome_json
@@ -119,3 +120,4 @@ def review(file: TextIO, as_json: bool) -> None:
 main.add_command(sandbox)
 main.add_command(doctor)
 main.add_command(pii)
+main.add_command(eval_command)
