@@ -93,6 +93,7 @@ class Request(BaseModel):
     # planner sees its earlier turns.
     thread: str | None = None
     code: str | None = None  # the user's own program: runs instead of a plan
+    user: str | None = None  # who asked (a Slack user id), for the record and approvals
 
 
 class _Step(BaseModel):

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.codegen import generate_code, sandbox_input_name
+from bot.codegen import generate_code, sandbox_input_name, user_code
 from bot.errors import SandboxUnavailable, ThreadLabError
 from bot.ingest import ingest_with_tokens
 from bot.llm.assist import LlmAssist, results_text
@@ -69,7 +69,7 @@ class Pipeline:
 
     def ask(self, request: Request, reply: Reply) -> Outcome:
         """Answers the request, recording the run; never raises a ThreadLabError."""
-        run_id = self.store.start_run(request.question, None, request.thread)
+        run_id = self.store.start_run(request.question, None, request.thread, request.user)
         outcome = Outcome(status="error", run_id=run_id, question=request.question)
         timer = Timer()
         datasets: list[Dataset] = []
@@ -116,7 +116,7 @@ class Pipeline:
 
         plan: Plan | None = None
         if request.code is not None:
-            outcome.code = request.code  # the user's own program: no plan to make
+            outcome.code = user_code(request.code, dataset.name)  # no plan to make
         else:
             with timer.stage("plan"):
                 plan = self.planner.plan(request.question, dataset, self._history(request, outcome))

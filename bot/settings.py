@@ -77,6 +77,46 @@ class Settings(BaseSettings):
         default=6000, ge=1000, description="Token budget of a planning prompt."
     )
 
+    slack_bot_token: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("THREADLAB_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"),
+        description="The bot token (xoxb-) of the Slack app.",
+    )
+    slack_app_token: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("THREADLAB_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"),
+        description="The app-level token (xapp-, connections:write) for Socket Mode.",
+    )
+    slack_signing_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("THREADLAB_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET"),
+        description="Verifies Slack's requests in HTTP mode.",
+    )
+    slack_api_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("THREADLAB_SLACK_API_URL", "SLACK_API_URL"),
+        description="Send every Slack call (Socket Mode connection and file downloads "
+        "included) to this base URL instead of https://slack.com/api/.",
+    )
+    slack_mode: Literal["socket", "http"] = Field(
+        default="socket", description="Socket Mode (no public URL) or HTTP events."
+    )
+    slack_http_port: int = Field(default=3000, ge=1, le=65535, description="Port in HTTP mode.")
+    approvers: str = Field(
+        default="",
+        description="Comma-separated Slack user ids (U…) or user-group ids (S…) who may "
+        "approve code the policy holds.",
+    )
+    approvers_include_requester: bool = Field(
+        default=False, description="The person who asked may approve their own request."
+    )
+    allowed_channels: str = Field(
+        default="", description="Comma-separated channel ids the bot answers in (empty: all)."
+    )
+    allowed_users: str = Field(
+        default="", description="Comma-separated user ids the bot answers (empty: all)."
+    )
+
     max_upload_mb: int = Field(
         default=1024, ge=1, description="Files larger than this are refused at ingest."
     )
@@ -149,6 +189,11 @@ class Settings(BaseSettings):
             workdir_bytes=self.sandbox_workdir_mb * MIB,
             workdir_files=self.sandbox_workdir_files,
         )
+
+    def id_list(self, name: str) -> list[str]:
+        """A comma-separated id setting as a list (approvers, allowed_*)."""
+        value = getattr(self, name)
+        return [part.strip() for part in str(value).split(",") if part.strip()]
 
     def llm_configured(self) -> bool:
         return bool(self.openai_base_url or self.openai_api_key.get_secret_value())

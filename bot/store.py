@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -91,22 +92,68 @@ def add_threads_and_llm_calls(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def add_conversations(db: sqlite_utils.Database) -> None:
+    db["runs"].add_column("user", str)  # type: ignore[union-attr]
+    # Chat transports deliver an event more than once when an ack is late: the first
+    # claim wins and the rest are dropped.
+    db["events_seen"].create({"event_id": str, "seen_at": str}, pk="event_id")  # type: ignore[union-attr]
+    # A dataset belongs to the thread it was uploaded into; nothing else can reach it.
+    db["thread_datasets"].create(  # type: ignore[union-attr]
+        {
+            "thread": str,
+            "dataset_id": str,
+            "name": str,
+            "path": str,
+            "uploaded_by": str,
+            "created_at": str,
+        },
+        pk=("thread", "dataset_id"),
+    )
+    # Code held for an approver; `status` moves from pending exactly once.
+    db["approvals"].create(  # type: ignore[union-attr]
+        {
+            "run_id": str,
+            "thread": str,
+            "requester": str,
+            "request": str,  # the Request to run once approved, as JSON
+            "status": str,
+            "decided_by": str,
+            "decided_at": str,
+            "created_at": str,
+        },
+        pk="run_id",
+    )
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Store:
-    """A real SQLite file. One instance per process; each call is its own transaction."""
+    """A real SQLite file; each call is its own transaction. Safe to share between
+    threads: every thread gets its own connection (sqlite3 connections are not)."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite_utils.Database(path)
-            # WAL keeps readers (`threadlab history`) from blocking a running analysis.
-            self.db.execute("PRAGMA journal_mode=WAL")
             migrations.apply(self.db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the database {path}: {exc}") from exc
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite_utils.Database(self.path)
+            # WAL keeps readers (`threadlab history`) from blocking a running analysis;
+            # the timeout lets concurrent writers of the bot's threads take turns.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            self._local.db = db
+        return db
 
     def save_dataset(self, dataset: Dataset) -> None:
         self.db["datasets"].upsert(  # type: ignore[union-attr]
@@ -164,7 +211,107 @@ class Store:
         keys = ("id", "question", "plan", "answer", "message", "status")
         return [dict(zip(keys, row, strict=True)) for row in reversed(rows)]
 
-    def start_run(self, question: str, dataset_id: str | None, thread: str | None = None) -> str:
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is seen; False for every redelivery."""
+        cursor = self.db.execute(
+            "insert or ignore into events_seen (event_id, seen_at) values (?, ?)",
+            [event_id, _now()],
+        )
+        self.db.conn.commit()
+        return cursor.rowcount == 1
+
+    def add_thread_dataset(
+        self, thread: str, dataset_id: str, name: str, path: str, uploaded_by: str
+    ) -> None:
+        self.db["thread_datasets"].upsert(  # type: ignore[union-attr]
+            {
+                "thread": thread,
+                "dataset_id": dataset_id,
+                "name": name,
+                "path": path,
+                "uploaded_by": uploaded_by,
+                "created_at": _now(),
+            },
+            pk=("thread", "dataset_id"),
+        )
+
+    def thread_datasets(self, thread: str) -> list[dict[str, Any]]:
+        """The thread's datasets, oldest first."""
+        return [
+            dict(r)
+            for r in self.db.query(
+                "select * from thread_datasets where thread = ? order by created_at, rowid",
+                [thread],
+            )
+        ]
+
+    def threads_in(self, channel_prefix: str) -> list[str]:
+        """Threads (keys starting with `channel_prefix`) that hold datasets."""
+        rows = self.db.execute(
+            "select distinct thread from thread_datasets where substr(thread, 1, ?) = ?",
+            [len(channel_prefix), channel_prefix],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def forget_thread(self, thread: str) -> list[dict[str, Any]]:
+        """Removes the thread's datasets; returns what was removed (files to delete)."""
+        removed = self.thread_datasets(thread)
+        with self.db.conn:
+            self.db.execute("delete from thread_datasets where thread = ?", [thread])
+        return removed
+
+    def hold_for_approval(
+        self, run_id: str, thread: str, requester: str, request: dict[str, Any]
+    ) -> None:
+        self.db["approvals"].insert(  # type: ignore[union-attr]
+            {
+                "run_id": run_id,
+                "thread": thread,
+                "requester": requester,
+                "request": json.dumps(request, ensure_ascii=False),
+                "status": "pending",
+                "created_at": _now(),
+            },
+            pk="run_id",
+            replace=True,
+        )
+
+    def decide(self, run_id: str, decision: str, user: str) -> dict[str, Any] | None:
+        """Moves a pending approval to `decision` atomically: the approval for the one
+        caller that won, None for everyone else (already decided, or unknown)."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update approvals set status = ?, decided_by = ?, decided_at = ? "
+                "where run_id = ? and status = 'pending'",
+                [decision, user, _now(), run_id],
+            )
+        if cursor.rowcount != 1:
+            return None
+        return self.approval(run_id)
+
+    def approval(self, run_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from approvals where run_id = ?", [run_id]))
+        if not rows:
+            return None
+        return {**rows[0], "request": json.loads(rows[0]["request"])}
+
+    def user_runs(self, user: str, limit: int = 10) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.db.query(
+                "select id, created_at, question, status from runs where user = ? "
+                "order by created_at desc, rowid desc limit ?",
+                [user, limit],
+            )
+        ]
+
+    def start_run(
+        self,
+        question: str,
+        dataset_id: str | None,
+        thread: str | None = None,
+        user: str | None = None,
+    ) -> str:
         """Records a run before any work starts, so a crash leaves a trace."""
         run_id = uuid.uuid4().hex[:12]
         self.db["runs"].insert(  # type: ignore[union-attr]
@@ -174,6 +321,7 @@ class Store:
                 "question": question,
                 "dataset_id": dataset_id,
                 "thread": thread,
+                "user": user,
                 "status": "running",
             }
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -68,6 +69,33 @@ def ask(
     if as_json:
         click.echo(outcome_json(outcome))
     sys.exit(0 if outcome.ok else 1)
+
+
+@main.command()
+def serve() -> None:
+    """Run the Slack bot: Socket Mode by default, HTTP with THREADLAB_SLACK_MODE=http."""
+    from handlers.slack.app import serve as run_bot  # Slack libraries load only here
+
+    settings = Settings()
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_APP_TOKEN", settings.slack_app_token),
+        )
+        if not value.get_secret_value()
+        and not (name == "SLACK_APP_TOKEN" and settings.slack_mode == "http")
+    ]
+    if settings.slack_mode == "http" and not settings.slack_signing_secret.get_secret_value():
+        missing.append("SLACK_SIGNING_SECRET")
+    if missing:
+        raise click.ClickException(
+            f"{', '.join(missing)} must be set (see manifest.yml and .env.example)."
+        )
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_bot(settings)
 
 
 @main.command()

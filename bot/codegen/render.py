@@ -21,6 +21,16 @@ def sandbox_input_name(dataset_name: str) -> str:
     return f"{safe}.parquet"
 
 
+def user_code(code: str, dataset_name: str) -> str:
+    """A person's own program, with the thread's table loaded for it as `df`."""
+    preamble = (
+        "# ThreadLab: the thread's table, loaded for the code below as `df`.\n"
+        "import pandas as pd\n"
+        f"df = pd.read_parquet({sandbox_input_name(dataset_name)!r})\n\n"
+    )
+    return preamble + code
+
+
 def step_title(step: Step, language: str) -> str:
     """The checklist title: the planner's, or the step kind in the plan's language."""
     if step.title:

@@ -1,0 +1,1 @@
+"""The Slack transport: the only place that imports Slack libraries."""
