@@ -234,3 +234,40 @@ def test_fenced_code_keeps_the_characters_slack_escapes(bot: Bot) -> None:
     bot.wait_answers("C1", thread_ts, count=2)
     versions = [v for vs in bot.fake.edits.values() for v in vs]
     assert any("kept True" in str(v.get("blocks", "")) for v in versions)
+
+
+def test_show_code_opens_a_modal_with_the_code(bot: Bot) -> None:
+    thread_ts, _ = _upload_and_ask(bot, "total sales by region")
+    answer = bot.wait_answers("C1", thread_ts)[0]
+    bot.fake.click_button("C1", answer["ts"], "show_code", user="U1")
+    bot.fake.wait_for(lambda: bool(bot.fake.views_opened))
+    view = bot.fake.views_opened[0]["view"]
+    assert view["type"] == "modal" and "read_parquet" in str(view["blocks"])
+
+
+def test_the_home_tab_lists_the_users_runs(bot: Bot) -> None:
+    thread_ts, _ = _upload_and_ask(bot, "total sales by region")
+    bot.wait_answers("C1", thread_ts)
+    bot.fake.send_event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home",
+                         "event_ts": "1.0"})  # fmt: skip
+    bot.fake.wait_for(lambda: bool(bot.fake.views_published))
+    assert "total sales by region" in str(bot.fake.views_published[-1])
+
+
+def test_forget_deletes_the_channels_files(bot: Bot) -> None:
+    thread_ts, _ = _upload_and_ask(bot, "total sales by region")
+    bot.wait_answers("C1", thread_ts)
+    path = Path(bot.service.store.thread_datasets(f"C1:{thread_ts}")[0]["path"])
+    assert path.exists()
+    envelope = bot.fake.send_slash_command("/threadlab", "forget", channel="C1")
+    bot.fake.wait_for_ack(envelope)
+    assert "Forgot 1 file" in str(bot.fake.ack_payloads[envelope])
+    assert not path.exists() and bot.service.store.thread_datasets(f"C1:{thread_ts}") == []
+
+
+def test_a_channel_outside_the_allow_list_is_refused(bot: Bot) -> None:
+    bot.service.settings = bot.service.settings.model_copy(update={"allowed_channels": "C9"})
+    event = bot.fake.app_mention("total sales by region", channel="C1")
+    bot.fake.send_event(event)
+    bot.fake.wait_for(lambda: any("not enabled" in str(e) for e in bot.fake.ephemerals))
+    assert bot.fake.bot_messages("C1", str(event["ts"])) == []
