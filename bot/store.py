@@ -151,6 +151,9 @@ class Store:
             # WAL keeps readers (`threadlab history`) from blocking a running analysis;
             # the timeout lets concurrent writers of the bot's threads take turns.
             db.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never corrupts the file; a power cut may lose the last
+            # commits, and spares an fsync per write (one per chat event).
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
             self._local.db = db
         return db

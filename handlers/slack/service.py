@@ -10,6 +10,7 @@ message in the thread; the bot keeps serving.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 from collections import deque
@@ -76,12 +77,30 @@ class SlackService:
         self._lock = threading.Lock()
         self._running = 0
         self._waiting: deque[SlackReply] = deque()
+        # Listeners only queue what arrives; one intake thread then reacts, posts the
+        # progress message and hands the request to the pool. Fifty events at once then
+        # cost the listener threads (and Slack's acks) almost nothing.
+        self._intake: queue.SimpleQueue[Incoming | None] = queue.SimpleQueue()
+        self._intake_thread = threading.Thread(
+            target=self._take_in, name="threadlab-intake", daemon=True
+        )
+        self._intake_thread.start()
 
     def connect(self) -> None:
         self.bot_user_id = str(self.client.auth_test()["user_id"])
 
     def close(self) -> None:
+        self._intake.put(None)
+        self._intake_thread.join(timeout=30)
         self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def _take_in(self) -> None:
+        while (incoming := self._intake.get()) is not None:
+            try:
+                self._mark_received(incoming)
+                self.submit(incoming)
+            except Exception:  # one bad event must not stop the intake
+                log.exception("could not take in a request in %s", incoming.thread)
 
     # Events
 
@@ -95,8 +114,7 @@ class SlackService:
         if refusal:
             self._ephemeral(incoming, refusal)
             return
-        self._mark_received(incoming)
-        self.submit(incoming)
+        self._intake.put(incoming)
 
     def _mark_received(self, incoming: Incoming) -> None:
         try:  # 👀 on the message: seen, even before the progress message appears
