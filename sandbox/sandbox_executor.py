@@ -249,15 +249,7 @@ class SandboxExecutor:
         )
 
     def _run_in(self, work: workdirs.WorkDir, job: Job, on_event: EventSink | None) -> RunResult:
-        limits = job.limits
-        events: list[Event] = []
-
-        def emit(event: Event) -> None:
-            events.append(event)
-            if on_event is not None:
-                on_event(event)
-
-        request = self._request(work, limits)
+        request = self._request(work, job.limits)
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
         started = time.monotonic()
         # The jail's namespace was made before this work dir was mounted: it gets the
