@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from bot.llm.assist import LlmAssist
 from bot.llm.client import LlmClient
@@ -17,6 +18,9 @@ from bot.settings import Settings
 from bot.store import Store
 from sandbox.isolation import Isolation
 from sandbox.sandbox_executor import SandboxExecutor
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 
 def build_isolation(settings: Settings) -> Isolation:
@@ -36,7 +40,7 @@ def build_executor(settings: Settings) -> SandboxExecutor:
     )
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
+def build_pipeline(settings: Settings, metrics: Metrics | None = None) -> Pipeline:
     data_dir = settings.resolved_data_dir()
     # Private to the bot: it holds uploads, caches and the store.
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -47,12 +51,14 @@ def build_pipeline(settings: Settings) -> Pipeline:
         settings.planner == "auto" and settings.llm_configured()
     )
     if not use_llm:
-        return Pipeline(settings, store, executor, rules)
+        return Pipeline(settings, store, executor, rules, metrics=metrics)
     client = LlmClient(settings)
     boundary_for = functools.partial(_boundary, settings, store)
     planner = LlmPlanner(client, boundary_for, budget_tokens=settings.llm_prompt_tokens)
     assist = LlmAssist(client, boundary_for)
-    return Pipeline(settings, store, executor, FallbackPlanner(planner, rules), assist)
+    return Pipeline(
+        settings, store, executor, FallbackPlanner(planner, rules), assist, metrics=metrics
+    )
 
 
 def _boundary(settings: Settings, store: Store, dataset: Dataset) -> LlmBoundary:

@@ -94,6 +94,7 @@ class Request(BaseModel):
     thread: str | None = None
     code: str | None = None  # the user's own program: runs instead of a plan
     user: str | None = None  # who asked (a Slack user id), for the record and approvals
+    replay_of: str | None = None  # a stored run whose code runs again, on `data`
 
 
 class _Step(BaseModel):

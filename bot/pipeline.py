@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.codegen import generate_code, sandbox_input_name, user_code
 from bot.errors import SandboxUnavailable, ThreadLabError
+from bot.history import CodeHistory, HistoryError, RunRecord
 from bot.ingest import ingest_with_tokens
 from bot.llm.assist import LlmAssist, results_text
 from bot.llm.client import LlmCall
+from bot.logs import log_context
 from bot.models import Dataset, Plan, Request, Turn
 from bot.pii.restore import restore_text, restore_value
 from bot.reply import Outcome, Reply, TablePreview
@@ -24,7 +27,12 @@ from bot.store import Store
 from sandbox.errors import SandboxError
 from sandbox.events import Event
 from sandbox.executor import Executor, Job
-from sandbox.result import RunResult
+from sandbox.result import RunResult, RunStatus
+
+if TYPE_CHECKING:  # prometheus_client loads only where metrics are wanted
+    from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 
 class Planner(Protocol):
@@ -60,26 +68,39 @@ class Pipeline:
         executor: Executor,
         planner: Planner,
         assist: LlmAssist | None = None,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.executor = executor
         self.planner = planner
         self.assist = assist  # repairs failed runs and writes answers, when an LLM is set
+        self.metrics = metrics
+        self.history = CodeHistory(settings.resolved_code_repo())
 
     def ask(self, request: Request, reply: Reply) -> Outcome:
         """Answers the request, recording the run; never raises a ThreadLabError."""
         run_id = self.store.start_run(request.question, None, request.thread, request.user)
+        with log_context(run_id=run_id, thread=request.thread):
+            # The log's redaction filter masks PII and tokens pasted into the question.
+            log.info("run started: %s", request.question)
+            outcome = self._answer(run_id, request, reply)
+            log.info("run finished: %s in %.2f s", outcome.status, outcome.timings["total"])
+        return outcome
+
+    def _answer(self, run_id: str, request: Request, reply: Reply) -> Outcome:
         outcome = Outcome(status="error", run_id=run_id, question=request.question)
         timer = Timer()
         datasets: list[Dataset] = []
+        sandbox_runs: list[RunStatus] = []  # a repaired request runs more than once
         # One client serves every thread: record only the calls this request makes.
         recording: AbstractContextManager[list[LlmCall]] = (
             self.assist.client.recording() if self.assist else nullcontext([])
         )
         with recording as calls:
             try:
-                self._ask(request, reply, outcome, timer, datasets)
+                self._ask(request, reply, outcome, timer, datasets, sandbox_runs)
             except ThreadLabError as exc:
                 outcome.status, outcome.message = "error", exc.user_message
         outcome.timings = timer.total()
@@ -88,11 +109,18 @@ class Pipeline:
             outcome.timings["llm"] = outcome.llm["seconds"]
             self.store.save_llm_calls(run_id, [dataclasses.asdict(c) for c in calls])
         self._record(outcome)  # with tokens: the record never holds restored values
+        self._commit_history(outcome, request, datasets)
         restoring = self.settings.pii_restore == "thread"
         for dataset in datasets:
             if dataset.masked and restoring:
                 _restore(outcome, self.store.tokens(dataset.id))
-        reply.finish(outcome)
+        finishing = time.perf_counter()
+        try:
+            reply.finish(outcome)
+        finally:  # a reply that failed to post still ran, and counts
+            if self.metrics is not None:
+                spent = time.perf_counter() - finishing
+                self.metrics.observe_outcome(outcome, sandbox_runs, reply_seconds=spent)
         return outcome
 
     def _ask(
@@ -102,6 +130,7 @@ class Pipeline:
         outcome: Outcome,
         timer: Timer,
         datasets: list[Dataset],
+        sandbox_runs: list[RunStatus],
     ) -> None:
         with timer.stage("ingest"):
             ingested = ingest_with_tokens(request.data, self.settings, request.sheet)
@@ -115,7 +144,10 @@ class Pipeline:
         reply.dataset(dataset)
 
         plan: Plan | None = None
-        if request.code is not None:
+        input_name = sandbox_input_name(dataset.name)
+        if request.replay_of is not None:
+            outcome.code, input_name = self._stored_code(request.replay_of)
+        elif request.code is not None:
             outcome.code = user_code(request.code, dataset.name)  # no plan to make
         else:
             with timer.stage("plan"):
@@ -134,7 +166,8 @@ class Pipeline:
             return
         target = request.out_dir or self.settings.resolved_data_dir() / "runs" / outcome.run_id
         target.mkdir(parents=True, exist_ok=True)
-        result = self._run(outcome.code, dataset, target, reply, timer)
+        result = self._run(outcome.code, dataset, target, reply, timer, input_name)
+        sandbox_runs.append(result.status)
         attempts = self.settings.llm_repair_attempts if self.assist else 0
         for attempt in range(1, attempts + 1):
             if result.ok:
@@ -152,7 +185,8 @@ class Pipeline:
             if not self._passes_review(fixed, request, outcome, timer):
                 return
             _say(reply, f"Attempt {attempt + 1}: running the fixed code.")
-            result = self._run(fixed, dataset, target, reply, timer)
+            result = self._run(fixed, dataset, target, reply, timer, input_name)
+            sandbox_runs.append(result.status)
         self._collect(result, target, outcome)
         if result.ok and plan is not None and self.assist is not None:
             with timer.stage("answer"):
@@ -188,12 +222,18 @@ class Pipeline:
         return True
 
     def _run(
-        self, code: str, dataset: Dataset, target: Path, reply: Reply, timer: Timer
+        self,
+        code: str,
+        dataset: Dataset,
+        target: Path,
+        reply: Reply,
+        timer: Timer,
+        input_name: str,
     ) -> RunResult:
         (target / "analysis.py").write_text(code, encoding="utf-8")
         job = Job(
             code=code,
-            inputs={sandbox_input_name(dataset.name): Path(dataset.cache_path)},
+            inputs={input_name: Path(dataset.cache_path)},
             artifacts_dir=target,
             limits=self.settings.sandbox_limits(),
         )
@@ -202,6 +242,46 @@ class Pipeline:
                 return self.executor.run(job, reply.event)
             except SandboxError as exc:
                 raise SandboxUnavailable(f"The analysis could not run: {exc}") from exc
+
+    def _stored_code(self, run_id: str) -> tuple[str, str]:
+        """A stored run's code and the input name it reads (that of its own file)."""
+        stored = self.store.get_run(run_id)
+        if not stored.get("code"):
+            raise ThreadLabError(f"Run {run_id} has no code to run again.")
+        row = self.store.dataset_row(str(stored.get("dataset_id") or ""))
+        name = str(row["name"]) if row else "data"
+        return str(stored["code"]), sandbox_input_name(name)
+
+    def replay(self, run_id: str, data: Path | None, reply: Reply) -> Outcome:
+        """Runs a stored run's code again, on its own file or on `data`."""
+        stored = self.store.get_run(run_id)
+        if data is None:
+            row = self.store.dataset_row(str(stored.get("dataset_id") or ""))
+            if row is None:
+                raise ThreadLabError(f"Run {run_id} has no file on record; pass --data.")
+            data = Path(str(row["source_path"]))
+        question = f"Rerun of {run_id}: {stored['question']}"
+        return self.ask(Request(data=data, question=question, replay_of=run_id), reply)
+
+    def _commit_history(self, outcome: Outcome, request: Request, datasets: list[Dataset]) -> None:
+        """One commit per run that produced code; history must never fail a run."""
+        if not outcome.code:
+            return
+        record = RunRecord(
+            run_id=outcome.run_id,
+            question=request.question,
+            user=request.user,
+            thread=request.thread,
+            status=outcome.status,
+            plan=outcome.plan.model_dump(mode="json") if outcome.plan else None,
+            code=outcome.code,
+            # The dataset id is a SHA-256 of the file's bytes (shortened): the input hash.
+            inputs={d.name: d.id for d in datasets},
+        )
+        try:
+            self.history.commit(record)
+        except (HistoryError, OSError) as exc:
+            log.warning("run %s not committed to the code history: %s", outcome.run_id, exc)
 
     def _collect(self, result: RunResult, target: Path, outcome: Outcome) -> None:
         files = {a.name: a.path for a in result.artifacts}

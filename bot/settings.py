@@ -117,11 +117,49 @@ class Settings(BaseSettings):
         default="", description="Comma-separated user ids the bot answers (empty: all)."
     )
 
+    code_repo: Path | None = Field(
+        default=None,
+        description="The git repository every run's plan and code is committed to "
+        "(default: <data dir>/code).",
+    )
+    drain_timeout_s: float = Field(
+        default=300,
+        ge=0,
+        description="On SIGTERM, how long `serve` waits for requests in flight to finish.",
+    )
+    retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="Uploaded files, caches and run outputs untouched this long are deleted.",
+    )
+
     max_upload_mb: int = Field(
         default=1024, ge=1, description="Files larger than this are refused at ingest."
     )
     preview_rows: int = Field(
         default=10, ge=1, le=1000, description="Rows of a result table shown in a reply."
+    )
+
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="Port of the Prometheus endpoint (/metrics, /healthz, /readyz) of "
+        "`threadlab serve`; 0 turns it off.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the metrics endpoint listens on (0.0.0.0 for a scraper on "
+        "another host or container).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or one JSON object per line."
+    )
+    log_level: str = Field(
+        default="INFO",
+        pattern=r"(?i)^(debug|info|warning|error|critical)$",
+        description="Least severe log level written (`threadlab ask` logs warnings and "
+        "worse unless this is set).",
     )
 
     pii_tokenise: bool = Field(
@@ -170,6 +208,9 @@ class Settings(BaseSettings):
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser()
+
+    def resolved_code_repo(self) -> Path:
+        return (self.code_repo or self.resolved_data_dir() / "code").expanduser()
 
     def resolved_db_path(self) -> Path:
         return self.db_path.expanduser()

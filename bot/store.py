@@ -263,6 +263,52 @@ class Store:
             self.db.execute("delete from thread_datasets where thread = ?", [thread])
         return removed
 
+    def dataset_row(self, dataset_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from datasets where id = ?", [dataset_id]))
+        return dict(rows[0]) if rows else None
+
+    def forget_dataset(self, dataset_id: str) -> None:
+        """Drops a dataset's token map and thread links (its cache is gone)."""
+        with self.db.conn:
+            self.db.execute("delete from pii_values where dataset_id = ?", [dataset_id])
+            self.db.execute("delete from thread_datasets where dataset_id = ?", [dataset_id])
+
+    def mark_interrupted(self) -> list[dict[str, Any]]:
+        """Runs left `running` by a process that stopped: marked interrupted, returned
+        (with their threads) so the transport can tell people."""
+        rows = [
+            dict(r)
+            for r in self.db.query(
+                "select id, question, thread, user from runs where status = 'running'"
+            )
+        ]
+        with self.db.conn:
+            self.db.execute(
+                "update runs set status = 'interrupted', finished_at = ? where status = 'running'",
+                [_now()],
+            )
+        return rows
+
+    def audit(
+        self, since: str | None = None, user: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Who asked what, what ran, who decided, what was answered; newest first."""
+        where, params = ["1 = 1"], []
+        if since:
+            where.append("runs.created_at >= ?")
+            params.append(since)
+        if user:
+            where.append("runs.user = ?")
+            params.append(user)
+        sql = (
+            "select runs.id as run_id, runs.created_at, runs.user, runs.thread, runs.question, "
+            "runs.status, runs.code, runs.plan, runs.answer, runs.message, "
+            "approvals.status as decision, approvals.decided_by, approvals.decided_at "
+            "from runs left join approvals on approvals.run_id = runs.id "
+            f"where {' and '.join(where)} order by runs.created_at desc, runs.rowid desc limit ?"
+        )
+        return [dict(r) for r in self.db.query(sql, [*params, limit])]
+
     def hold_for_approval(
         self, run_id: str, thread: str, requester: str, request: dict[str, Any]
     ) -> None:

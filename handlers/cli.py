@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot import logs
 from bot.assembly import build_pipeline
 from bot.errors import ThreadLabError
 from bot.models import Request
@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.store import Store
 from handlers.doctor_cli import doctor
 from handlers.eval_cli import eval_command
+from handlers.ops_cli import audit, purge, rerun, show
 from handlers.pii_cli import pii
 from handlers.sandbox_cli import sandbox
 from handlers.terminal import TerminalReply, outcome_json
@@ -56,8 +57,12 @@ def ask(
     """Answer QUESTION about the table in DATA (CSV, Excel, Parquet, JSON lines)."""
     # With --json, stdout carries only the final object; the live view goes to stderr.
     console = Console(stderr=as_json, highlight=False)
+    settings = Settings()
+    # Log lines would interleave with the live view: warnings and worse only, unless
+    # THREADLAB_LOG_LEVEL asks for more.
+    logs.configure(settings, level=None if "log_level" in settings.model_fields_set else "WARNING")
     try:
-        pipeline = build_pipeline(Settings())
+        pipeline = build_pipeline(settings)
         reply = TerminalReply(console, show_code)
         request = Request(
             data=data, question=question, sheet=sheet, out_dir=out, approved=yes, thread=thread
@@ -92,9 +97,7 @@ def serve() -> None:
         raise click.ClickException(
             f"{', '.join(missing)} must be set (see manifest.yml and .env.example)."
         )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     run_bot(settings)
 
 
@@ -148,4 +151,8 @@ def review(file: TextIO, as_json: bool) -> None:
 main.add_command(sandbox)
 main.add_command(doctor)
 main.add_command(pii)
+main.add_command(show)
+main.add_command(rerun)
+main.add_command(audit)
+main.add_command(purge)
 main.add_command(eval_command)

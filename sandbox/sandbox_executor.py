@@ -112,6 +112,11 @@ class _Slots:
         with self._cond:
             return len(self._waiting)
 
+    @property
+    def free(self) -> int:
+        with self._cond:
+            return self._free
+
 
 class SandboxExecutor:
     """Runs jobs in the sandbox; one warm zygote serves `workers` concurrent jobs.
@@ -180,6 +185,16 @@ class SandboxExecutor:
     def queued(self) -> int:
         """Jobs waiting for a worker right now."""
         return self._slots.queued
+
+    @property
+    def running(self) -> int:
+        """Jobs holding a worker right now."""
+        return self._workers - self._slots.free
+
+    @property
+    def is_warm(self) -> bool:
+        """The zygote is up and takes jobs without a start-up delay (readiness)."""
+        return self._zygote.running
 
     def warm(self) -> float:
         """Starts the zygote now rather than on the first job; returns its start time."""

@@ -62,6 +62,13 @@ class ZygoteProcess:
         self._control: socket.socket | None = None
         self.info: ZygoteInfo | None = None
 
+    @property
+    def running(self) -> bool:
+        """Started and still alive; read without the lock, so a probe never waits
+        behind a job hand-over or a start that takes seconds."""
+        proc, info = self._proc, self.info
+        return proc is not None and info is not None and proc.poll() is None
+
     def ensure_started(self) -> ZygoteInfo:
         with self._lock:
             return self._ensure_started()

@@ -8,6 +8,10 @@ as the listener runs); the work happens on the service's own pool.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -15,7 +19,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.assembly import build_pipeline
+from bot.metrics import Metrics, MetricsServer, sqlite_writable
+from bot.retention import purge
 from bot.settings import Settings
+from bot.store import Store
 from handlers.slack.service import SlackService
 
 log = logging.getLogger(__name__)
@@ -85,18 +92,98 @@ def build_app(settings: Settings, service: SlackService) -> App:
 def serve(settings: Settings) -> None:
     """Runs the bot until interrupted: Socket Mode by default, HTTP as an option."""
     bot_token = settings.slack_bot_token.get_secret_value()
-    pipeline = build_pipeline(settings)
+    metrics = Metrics()
+    pipeline = build_pipeline(settings, metrics)
     service = SlackService(settings, pipeline, web_client(settings, bot_token))
-    service.connect()
-    warm = getattr(pipeline.executor, "warm", None)
-    if warm is not None:
-        log.info("sandbox ready in %.2f s", warm())
-    app = build_app(settings, service)
+    handler: SocketModeHandler | None = None
+
+    def socket_open() -> bool:
+        return settings.slack_mode == "http" or (
+            handler is not None and handler.client.is_connected()
+        )
+
+    # Up before the slow parts (auth, the zygote's imports): /healthz answers during
+    # start-up and /readyz says what is still missing.
+    server = start_metrics(settings, metrics, service, socket_open)
+    # SIGTERM (docker stop, a Kubernetes rollout) drains like Ctrl-C: no new requests,
+    # the ones in flight finish (up to THREADLAB_DRAIN_TIMEOUT_S).
+    signal.signal(signal.SIGTERM, _stop_serving)
     try:
+        service.connect()
+        # Runs a previous process left unfinished: marked, and their threads told.
+        service.tell_interrupted(pipeline.store.mark_interrupted())
+        _start_retention(settings, pipeline.store)
+        warm = getattr(pipeline.executor, "warm", None)
+        if warm is not None:
+            log.info("sandbox ready in %.2f s", warm())
+        app = build_app(settings, service)
         if settings.slack_mode == "http":
             app.start(port=settings.slack_http_port)
         else:
             app_token = settings.slack_app_token.get_secret_value()
-            SocketModeHandler(app, app_token, web_client=web_client(settings, app_token)).start()
+            handler = SocketModeHandler(app, app_token, web_client=web_client(settings, app_token))
+            handler.start()
+    except KeyboardInterrupt:
+        log.info("stopping: finishing the requests in flight")
     finally:
-        service.close()
+        if handler is not None:
+            handler.close()
+        service.close(timeout=settings.drain_timeout_s)
+        if server is not None:
+            server.close()
+
+
+def _stop_serving(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_retention(settings: Settings, store: Store) -> None:
+    """Deletes expired data now and then every hour, on a daemon thread."""
+
+    def loop() -> None:
+        while True:
+            try:
+                done = purge(settings.resolved_data_dir(), store, settings.retention_days)
+                if done.paths:
+                    log.info("retention deleted %d expired item(s)", len(done.paths))
+            except Exception:  # retention must never take the bot down
+                log.exception("retention failed")
+            time.sleep(3600)
+
+    threading.Thread(target=loop, name="threadlab-retention", daemon=True).start()
+
+
+def start_metrics(
+    settings: Settings,
+    metrics: Metrics,
+    service: SlackService,
+    socket_open: Callable[[], bool] = lambda: True,
+) -> MetricsServer | None:
+    """Feeds the gauges and starts the endpoint; None when THREADLAB_METRICS_PORT=0."""
+    executor = service.pipeline.executor
+    # The executor's own queue is empty unless approved requests outnumber the workers.
+    metrics.queue_depth.set_function(lambda: service.queued + getattr(executor, "queued", 0))
+    metrics.active_sandboxes.set_function(lambda: getattr(executor, "running", 0))
+    if settings.metrics_port == 0:
+        return None
+    ready = readiness(service, socket_open)
+    return metrics.serve(settings.metrics_port, ready, settings.metrics_host)
+
+
+def readiness(
+    service: SlackService, socket_open: Callable[[], bool] = lambda: True
+) -> Callable[[], dict[str, bool]]:
+    """The checks behind /readyz: Slack reachable, sandbox warm, store writable.
+    `socket_open`: whether Socket Mode's WebSocket is up (always true in HTTP mode)."""
+
+    def ready() -> dict[str, bool]:
+        connected = bool(service.bot_user_id) and socket_open()  # auth.test passed
+        # An executor without a zygote (a test double) is always warm.
+        warm = bool(getattr(service.pipeline.executor, "is_warm", True))
+        return {
+            "slack_connected": connected,
+            "executor_warm": warm,
+            "store_writable": sqlite_writable(service.store.path),
+        }
+
+    return ready

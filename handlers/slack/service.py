@@ -9,6 +9,7 @@ message in the thread; the bot keeps serving.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import queue
 import re
@@ -77,6 +78,7 @@ class SlackService:
         self._lock = threading.Lock()
         self._running = 0
         self._waiting: deque[SlackReply] = deque()
+        self._futures: set[concurrent.futures.Future[None]] = set()
         # Listeners only queue what arrives; one intake thread then reacts, posts the
         # progress message and hands the request to the pool. Fifty events at once then
         # cost the listener threads (and Slack's acks) almost nothing.
@@ -89,10 +91,39 @@ class SlackService:
     def connect(self) -> None:
         self.bot_user_id = str(self.client.auth_test()["user_id"])
 
-    def close(self) -> None:
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a free worker."""
+        with self._lock:
+            return len(self._waiting)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stops taking requests and waits for the ones in flight (up to `timeout`
+        seconds; what is still running then is left to the process's exit)."""
         self._intake.put(None)
         self._intake_thread.join(timeout=30)
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        with self._lock:
+            futures = list(self._futures)
+        _, pending = concurrent.futures.wait(futures, timeout=timeout)
+        if pending:
+            log.warning("%d request(s) still running at shutdown", len(pending))
+        self._pool.shutdown(wait=not pending, cancel_futures=True)
+
+    def tell_interrupted(self, runs: list[dict[str, Any]]) -> None:
+        """Says in each thread that a request was cut short by a restart."""
+        for run in runs:
+            thread = str(run.get("thread") or "")
+            channel, _, thread_ts = thread.partition(":")
+            if not channel or not thread_ts:
+                continue
+            try:
+                self._say(
+                    Incoming(channel, thread_ts, str(run.get("user") or ""), ""),
+                    f"ThreadLab restarted while working on “{run.get('question', '')}”; "
+                    "that run was interrupted. Please ask again.",
+                )
+            except SlackApiError as exc:
+                log.warning("could not tell %s about an interrupted run: %s", thread, exc)
 
     def _take_in(self) -> None:
         while (incoming := self._intake.get()) is not None:
@@ -166,7 +197,9 @@ class SlackService:
             reply.start(note, queued_position=position)
         except SlackApiError as exc:
             log.warning("could not post progress in %s: %s", incoming.thread, exc)
-        self._pool.submit(self._work, incoming, reply, request)
+        future = self._pool.submit(self._work, incoming, reply, request)
+        with self._lock:
+            self._futures = {f for f in self._futures if not f.done()} | {future}
 
     def _started(self, reply: SlackReply) -> None:
         with self._lock:
@@ -299,6 +332,10 @@ class SlackService:
                 channel, user, f"Already {current.get('status', 'decided')}; nothing to do."
             )
             return
+        if self.pipeline.metrics is not None:
+            self.pipeline.metrics.observe_approval(
+                str(decided["created_at"]), str(decided["decided_at"])
+            )
         call_until_done(
             self.client.chat_update,
             channel=channel,
