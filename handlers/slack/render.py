@@ -810,9 +810,11 @@ def help_text() -> str:
         "• Code the policy holds back waits for an approver's OK; blocked code never runs.\n"
         "*Commands*\n"
         "`/threadlab help`: this message\n"
-        "`/threadlab datasets`: the files of this thread\n"
+        "`/threadlab datasets`: the files of this channel's threads\n"
         "`/threadlab history`: your recent runs\n"
-        "`/threadlab forget`: delete this thread's data and cache"
+        "`/threadlab rerun RUN`: run a stored run's code again, in its thread\n"
+        "`/threadlab forget`: delete this channel's files and caches "
+        "(`@ThreadLab forget` in a thread: that thread's)"
     )
 
 

@@ -396,6 +396,8 @@ class SlackService:
                 )
                 or "No runs yet."
             )
+        if verb == "rerun":
+            return self._rerun(words[1] if len(words) > 1 else "", channel, command)
         if verb == "forget":
             count = 0
             for thread in self.store.threads_in(f"{channel}:"):
@@ -404,6 +406,30 @@ class SlackService:
                     count += 1
             return f"Forgot {count} file(s) in this channel."
         return render.help_text()
+
+    def _rerun(self, run_id: str, channel: str, command: dict[str, Any]) -> str:
+        """Replays a stored run's code in the thread it came from."""
+        try:
+            run = self.store.get_run(run_id)
+        except ThreadLabError:
+            return f"There is no run {render.escape(run_id)}."
+        thread_channel, _, thread_ts = str(run.get("thread") or "").partition(":")
+        # A run's data belongs to its thread: only that thread's channel can reach it.
+        if thread_channel != channel or not thread_ts:
+            return "That run did not happen in this channel."
+        row = self.store.dataset_row(str(run.get("dataset_id") or ""))
+        if row is None or not Path(str(row["source_path"])).exists():
+            return "That run's file is gone (forgotten or expired)."
+        user = str(command.get("user_id", ""))
+        request = Request(
+            data=Path(str(row["source_path"])),
+            question=f"Rerun of {run_id}: {run['question']}",
+            thread=str(run["thread"]),
+            user=user,
+            replay_of=run_id,
+        )
+        self.submit(Incoming(channel, thread_ts, user, ""), request)
+        return f"Running {render.escape(run_id)} again in its thread."
 
     def home(self, user: str) -> None:
         self.client.views_publish(user_id=user, view=render.home_view(self.store.user_runs(user)))

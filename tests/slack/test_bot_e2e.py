@@ -271,3 +271,21 @@ def test_a_channel_outside_the_allow_list_is_refused(bot: Bot) -> None:
     bot.fake.send_event(event)
     bot.fake.wait_for(lambda: any("not enabled" in str(e) for e in bot.fake.ephemerals))
     assert bot.fake.bot_messages("C1", str(event["ts"])) == []
+
+
+def test_slash_rerun_replays_a_run_in_its_thread(bot: Bot) -> None:
+    thread_ts, _ = _upload_and_ask(bot, "total sales by region")
+    first = bot.wait_answers("C1", thread_ts)[0]
+    run_id = next(
+        a["value"]
+        for b in first["blocks"]
+        for a in b.get("elements", [])
+        if a.get("action_id") == "show_code"
+    )
+    elsewhere = bot.fake.send_slash_command("/threadlab", f"rerun {run_id}", channel="C2")
+    bot.fake.wait_for_ack(elsewhere)
+    assert "not happen in this channel" in str(bot.fake.ack_payloads[elsewhere])
+    envelope = bot.fake.send_slash_command("/threadlab", f"rerun {run_id}", channel="C1")
+    bot.fake.wait_for_ack(envelope)
+    second = bot.wait_answers("C1", thread_ts, count=2)[-1]
+    assert second["blocks"] != [] and run_id in str(bot.service.store.audit(limit=1)[0]["question"])
