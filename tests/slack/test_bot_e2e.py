@@ -289,3 +289,70 @@ def test_slash_rerun_replays_a_run_in_its_thread(bot: Bot) -> None:
     bot.fake.wait_for_ack(envelope)
     second = bot.wait_answers("C1", thread_ts, count=2)[-1]
     assert second["blocks"] != [] and run_id in str(bot.service.store.audit(limit=1)[0]["question"])
+
+
+def test_http_mode_verifies_slacks_signature(tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+    import json
+    import socket
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from slack_bolt.app.app import SlackAppDevelopmentServer
+
+    secret = "signing-secret-for-tests"
+    with FakeSlack() as fake:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=tmp_path / "data",
+            db_path=tmp_path / "t.db",
+            slack_bot_token=fake.bot_token,
+            slack_api_url=fake.url,
+            slack_mode="http",
+            slack_signing_secret=secret,
+        )
+        pipeline = build_pipeline(settings)
+        service = SlackService(settings, pipeline, web_client(settings, fake.bot_token))
+        service.connect()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = SlackAppDevelopmentServer(port, "/slack/events", build_app(settings, service))
+        threading.Thread(target=server.start, daemon=True).start()
+        body = json.dumps({"type": "url_verification", "challenge": "c-123"}).encode()
+
+        def post(signed: bool) -> tuple[int, bytes]:
+            stamp = str(int(time.time()))
+            signature = (
+                "v0="
+                + hmac.new(
+                    (secret if signed else "wrong").encode(),
+                    f"v0:{stamp}:{body.decode()}".encode(),
+                    hashlib.sha256,
+                ).hexdigest()
+            )
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/slack/events",
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Slack-Request-Timestamp": stamp,
+                    "X-Slack-Signature": signature,
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, response.read()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read()
+
+        try:
+            assert post(signed=False)[0] == 401
+            status, answer = post(signed=True)
+            assert status == 200 and b"c-123" in answer
+        finally:
+            server._server.shutdown()
+            service.close()
+            pipeline.executor.close()  # type: ignore[attr-defined]
