@@ -356,3 +356,21 @@ def test_http_mode_verifies_slacks_signature(tmp_path: Path) -> None:
             server._server.shutdown()
             service.close()
             pipeline.executor.close()  # type: ignore[attr-defined]
+
+
+def test_with_several_files_the_bot_asks_which_or_takes_the_one_named(bot: Bot) -> None:
+    thread_ts, _ = _upload_and_ask(bot, "total sales by region")
+    bot.wait_answers("C1", thread_ts)
+    customers = (ROOT / "examples" / "customers.csv").read_bytes()
+    second = bot.fake.add_file("customers.csv", customers)
+    bot.fake.send_event(
+        bot.fake.user_message("", channel="C1", thread_ts=thread_ts, files=[second])
+    )
+    bot.fake.wait_for(lambda: "Got customers.csv" in bot.said("C1", thread_ts))
+    bot.fake.send_event(bot.fake.app_mention("how many rows?", thread_ts=thread_ts))
+    bot.fake.wait_for(lambda: "which one?" in bot.said("C1", thread_ts))
+    bot.fake.send_event(
+        bot.fake.app_mention("count rows by city in customers", thread_ts=thread_ts)
+    )
+    answer = bot.wait_answers("C1", thread_ts, count=2)[-1]
+    assert "city" in str(answer["blocks"]).lower()
