@@ -8,7 +8,6 @@ that can clone the project; it is driven through its command line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -33,14 +32,6 @@ _GIT_ENV = {
 
 class HistoryError(Exception):
     """git failed; the run itself is unaffected."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from bot.errors import FileMissing, IngestError
 from bot.ingest.readers import read_table
 from bot.ingest.sniff import check_magic, file_format
@@ -55,13 +57,6 @@ def scan_file(path: Path, settings: Settings, sheet: str | None = None) -> list[
     tokeniser = Tokeniser(installation_secret(settings.resolved_data_dir().absolute()))
     masked = tokenise_frame(head, kinds, decisions, tokeniser).frame
     return [
-        ColumnScan(d, [None if _missing(v) else str(v) for v in masked[d.column].tolist()])
+        ColumnScan(d, [None if pd.isna(v) else str(v) for v in masked[d.column].tolist()])
         for d in decisions
     ]
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(value != value) or value is None  # NaN, NA and None
-    except (TypeError, ValueError):
-        return False

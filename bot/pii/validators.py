@@ -316,15 +316,6 @@ def _each(accept: Callable[[str], bool]) -> Callable[[np.ndarray], np.ndarray]:
     return lambda values: np.fromiter(map(accept, values), dtype=bool, count=len(values))
 
 
-def mainland_mobile_series(values: pd.Series) -> pd.Series:
-    return _fullmatch(as_text(values), MOBILE_CORE)
-
-
-def international_phone_series(values: pd.Series) -> pd.Series:
-    text = as_text(values)
-    return _checked(text, _fullmatch(text, INTL_PHONE_CORE), _each(_number_plan_ok))
-
-
 def phone_series(values: pd.Series) -> pd.Series:
     text = as_text(values)
     mainland = _fullmatch(text, MOBILE_CORE)

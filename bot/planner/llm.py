@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -24,6 +23,7 @@ from bot.llm.prompts import plan_messages, reask_message
 from bot.models import Dataset, Plan, Turn
 from bot.pii.boundary import LlmBoundary
 from bot.planner.language import detect_language
+from bot.planner.rules import RulesPlanner
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class LlmPlanner:
 class FallbackPlanner:
     """The LLM first; the rules planner when the LLM cannot be reached."""
 
-    def __init__(self, primary: LlmPlanner, fallback: Any) -> None:
+    def __init__(self, primary: LlmPlanner, fallback: RulesPlanner) -> None:
         self.primary = primary
         self.fallback = fallback
 
@@ -105,7 +105,7 @@ class FallbackPlanner:
         try:
             return self.primary.plan(question, dataset, history)
         except LlmUnavailable as exc:
-            plan: Plan = self.fallback.plan(question, dataset)
+            plan = self.fallback.plan(question, dataset)
             note = (
                 f"The LLM could not be reached ({exc.user_message}); the built-in rules "
                 "planner answered instead."

@@ -461,7 +461,7 @@ def _named(datasets: list[dict[str, Any]], question: str) -> dict[str, Any] | No
         for d in datasets
         if str(d["name"]).lower() in lowered or Path(str(d["name"])).stem.lower() in lowered
     ]
-    return named[-1] if len(named) >= 1 else None
+    return named[-1] if named else None
 
 
 def _folder(thread: str) -> str:
