@@ -69,6 +69,9 @@ class Dataset(BaseModel):
     sheet: str | None = None
     profile: DatasetProfile
     masked: list[MaskedColumn] = Field(default_factory=list)
+    # What reading it could not keep as written, in words (a large file's values that did
+    # not fit the type its sample showed, for one): shown with the dataset.
+    notes: list[str] = Field(default_factory=list)
 
 
 class Turn(BaseModel):

@@ -134,7 +134,29 @@ class Settings(BaseSettings):
     )
 
     max_upload_mb: int = Field(
-        default=1024, ge=1, description="Files larger than this are refused at ingest."
+        default=16384,
+        ge=1,
+        description="Files larger than this are refused at ingest (Slack itself caps "
+        "uploads at 1 GB; larger files come through `threadlab ask`).",
+    )
+    stream_ingest_mb: int = Field(
+        default=64,
+        ge=1,
+        description="CSV and Parquet files larger than this are converted to the Parquet "
+        "cache in batches, with column types and personal-data columns decided from a "
+        "sample, so the file is never in memory whole.",
+    )
+    ingest_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="Memory DuckDB may use in the bot while profiling a large file at ingest.",
+    )
+    duckdb_min_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Tables with at least this many rows are analysed by DuckDB SQL over the "
+        "Parquet cache (pandas gets only the aggregated results); smaller ones by pandas. "
+        "0: always DuckDB.",
     )
     preview_rows: int = Field(
         default=10, ge=1, le=1000, description="Rows of a result table shown in a reply."
