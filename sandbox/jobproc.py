@@ -82,7 +82,7 @@ def serve_one_job(
             jail.enter(root, fds[3], sorted(request.inputs.items()), mount_proc=pid_namespace)
         os.closerange(EVENTS_FD + 1, 1 << 20)
         _isolate(request)
-        code = _run_script(request.script)
+        code = _run_script(request)
     except BaseException as exc:
         _report_setup_failure(exc, channel)
     finally:
@@ -145,14 +145,18 @@ def _from_script(tb: TracebackType | None, script: str) -> TracebackType | None:
     return first
 
 
-def _run_script(script: str) -> int:
+def _run_script(request: JobRequest) -> int:
+    script = request.script
     sys.dont_write_bytecode = True  # no .pyc files in the work dir
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             # Each printed line reaches the host as it is printed.
             reconfigure(line_buffering=True)
-    runtime.connect(open(EVENTS_FD, "w", encoding="utf-8", buffering=1, closefd=True))  # noqa: SIM115
+    runtime.connect(
+        open(EVENTS_FD, "w", encoding="utf-8", buffering=1, closefd=True),  # noqa: SIM115
+        runtime.Room(request.memory_bytes, request.workdir_bytes, request.workdir_in_memory),
+    )
     # Kept as given (relative to the work dir), so tracebacks read `File "main.py"`:
     # the host's paths mean nothing to the user and need not leak to the LLM.
     sys.argv = [script]

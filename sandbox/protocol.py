@@ -40,6 +40,10 @@ class JobRequest:
     landlock_read_write: list[str] = field(default_factory=list)
     landlock: bool = False
     seccomp: bool = False
+    # What the program's engines are told about their room (sandbox.runtime): the work
+    # dir's quota, and whether it is a tmpfs, whose pages count as the job's memory.
+    workdir_bytes: int | None = None
+    workdir_in_memory: bool = False
 
     def to_message(self) -> dict[str, Any]:
         return dict(self.__dict__)

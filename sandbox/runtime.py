@@ -11,21 +11,125 @@ import contextlib
 import datetime as _dt
 import json
 import math
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 # Rows of each table sent with its event; the host shows a preview of at most this many.
 EVENT_ROWS = 50
+MIB = 1024 * 1024
+# Where DuckDB spills: the hidden scratch dir of the work dir (TMPDIR in the sandbox),
+# so spilled blocks count against the run's quota and vanish with the run.
+DUCKDB_TEMP = ".tmp/duckdb"
+# A query running longer than this prints its progress, then again every this often.
+PROGRESS_EVERY_S = 2.0
+
+
+@dataclass(frozen=True)
+class Room:
+    """What the run may use, as the sandbox set it; None where nothing is set."""
+
+    memory_bytes: int | None = None
+    workdir_bytes: int | None = None
+    # A tmpfs work dir: what is written there is memory, charged to the run's cgroup.
+    workdir_in_memory: bool = False
+
 
 _channel: IO[str] | None = None
+_room = Room()
 
 
-def connect(channel: IO[str]) -> None:
+def connect(channel: IO[str], room: Room | None = None) -> None:
     """Called by the runner before the program starts."""
-    global _channel
+    global _channel, _room
     _channel = channel
+    _room = room or Room()
+
+
+def duckdb_connect() -> Any:
+    """An in-memory DuckDB connection set up by `duckdb_config`, reporting progress."""
+    import duckdb  # here, not at the top: most programs never use it
+
+    con = duckdb.connect(config=duckdb_config())
+    # Progress is tracked for query() to print; DuckDB's own bar would garble the log.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    # Profiling without output: query() reads rows scanned and bytes spilled from it.
+    con.execute("PRAGMA enable_profiling = 'no_output'")
+    return con
+
+
+def duckdb_config() -> dict[str, Any]:
+    """DuckDB settings that keep a query inside the run's memory limit.
+
+    DuckDB gets about half the limit for its buffers (pandas, Arrow and the results need
+    the rest) and spills what does not fit to the work dir. On a tmpfs work dir spilled
+    blocks are memory too, so there the spill room is a quarter of the limit; a query
+    that needs more fails with DuckDB's own out-of-memory error, never a kill midway.
+    """
+    Path(DUCKDB_TEMP).mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {
+        "temp_directory": DUCKDB_TEMP,
+        # Results are ordered explicitly; not keeping scan order lets DuckDB stream.
+        "preserve_insertion_order": False,
+    }
+    spill: list[int] = []
+    if _room.memory_bytes:
+        config["memory_limit"] = f"{max(_room.memory_bytes // 2 // MIB, 32)}MB"
+        if _room.workdir_in_memory:
+            spill.append(_room.memory_bytes // 4)
+    if _room.workdir_bytes:
+        spill.append(_room.workdir_bytes)
+    if spill:
+        config["max_temp_directory_size"] = f"{max(min(spill) // MIB, 1)}MB"
+    return config
+
+
+def query(con: Any, sql: str) -> Any:
+    """Runs one DuckDB query and returns its result as a pandas DataFrame.
+
+    A query that runs long prints how far it got every few seconds and, at the end, how
+    many rows it scanned; one that had to spill says how much it wrote to disk.
+    """
+    started = time.monotonic()
+    done = threading.Event()
+    watcher = threading.Thread(target=_report_progress, args=(con, done, started), daemon=True)
+    watcher.start()
+    try:
+        frame = con.sql(sql).df()
+    finally:
+        done.set()
+        watcher.join()
+    seconds = time.monotonic() - started
+    scanned, spilled = _query_stats(con)
+    if seconds >= PROGRESS_EVERY_S:
+        print(f"Query finished in {seconds:,.1f} s after scanning {scanned:,} rows")
+    if spilled:
+        print(f"DuckDB spilled {spilled / MIB:,.1f} MB to disk to stay within its memory limit.")
+    return frame
+
+
+def _report_progress(con: Any, done: threading.Event, started: float) -> None:
+    while not done.wait(PROGRESS_EVERY_S):
+        with contextlib.suppress(Exception):  # a query that just ended has no progress
+            share = float(con.query_progress())
+            if share >= 0:
+                elapsed = time.monotonic() - started
+                print(f"Query running: {share:.0f}% done after {elapsed:,.0f} s")
+
+
+def _query_stats(con: Any) -> tuple[int, int]:
+    """Rows scanned and bytes spilled by the last query, from DuckDB's profiler."""
+    try:
+        info = json.loads(con.get_profiling_information(format="json"))
+    except Exception:  # profiling off (a connection made elsewhere): nothing to say
+        return 0, 0
+    scanned = int(info.get("query", {}).get("total_rows_scanned", 0) or 0)
+    spilled = int(info.get("system", {}).get("total_bytes_spilled", 0) or 0)
+    return scanned, spilled
 
 
 def _emit(kind: str, **data: Any) -> None:
@@ -65,8 +169,12 @@ def _json_safe(value: Any) -> Any:
     return None if text in {"NaT", "nan", "<NA>"} else text
 
 
-def table(frame: Any, name: str, title: str = "") -> Path:
-    """Saves the whole table as `tables/<name>.csv` and reports its first rows."""
+def table(frame: Any, name: str, title: str = "", total_rows: int | None = None) -> Path:
+    """Saves the table as `tables/<name>.csv` and reports its first rows.
+
+    `total_rows` is given when `frame` holds only the first rows of a larger result (a
+    DuckDB table too long to hand to pandas whole), so the reply says how many there are.
+    """
     out = Path("tables") / f"{name}.csv"
     out.parent.mkdir(exist_ok=True)
     frame.to_csv(out, index=False, encoding="utf-8")
@@ -79,10 +187,12 @@ def table(frame: Any, name: str, title: str = "") -> Path:
         path=out.as_posix(),
         columns=[str(c) for c in frame.columns],
         rows=rows,
-        total_rows=len(frame),
+        total_rows=len(frame) if total_rows is None else total_rows,
+        saved_rows=len(frame),
     )
     if _channel is None:
-        print(f"{title or name} ({len(frame)} rows) -> {out}")
+        shown = len(frame) if total_rows is None else f"first {len(frame)} of {total_rows}"
+        print(f"{title or name} ({shown} rows) -> {out}")
         print(head.to_string(index=False))
     return out
 

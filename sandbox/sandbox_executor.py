@@ -261,6 +261,8 @@ class SandboxExecutor:
             landlock_read_only=read_only,
             landlock_read_write=read_write,
             seccomp=layers.seccomp,
+            workdir_bytes=limits.workdir_bytes if work.mounted else None,
+            workdir_in_memory=work.mounted,
         )
 
     def _run_in(self, work: workdirs.WorkDir, job: Job, on_event: EventSink | None) -> RunResult:
