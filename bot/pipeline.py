@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.codegen import generate_code, sandbox_input_name, user_code
+from bot.codegen.engine import choose_engine
 from bot.errors import SandboxUnavailable, ThreadLabError
 from bot.history import CodeHistory, HistoryError, RunRecord
 from bot.ingest import ingest_with_tokens
@@ -159,7 +160,10 @@ class Pipeline:
                 outcome.message = outcome.answer = _unformatted_answer(plan)
                 return
             with timer.stage("codegen"):
-                outcome.code = generate_code(plan)
+                engine = choose_engine(dataset, self.settings.duckdb_min_rows)
+                if engine.kind == "duckdb":
+                    _say(reply, f"{dataset.profile.rows:,} rows: the analysis runs in DuckDB.")
+                outcome.code = generate_code(plan, engine)
         reply.code(outcome.code)
 
         if not self._passes_review(outcome.code, request, outcome, timer):
@@ -297,6 +301,7 @@ class Pipeline:
                         rows=list(d.get("rows", []))[:preview],
                         total_rows=int(d.get("total_rows", 0)),
                         csv_path=files.get(str(d.get("path", ""))),
+                        saved_rows=_optional_int(d.get("saved_rows")),
                     )
                 )
             elif event.type == "image" and str(event.data.get("path")) in files:
@@ -354,6 +359,10 @@ def _restore(outcome: Outcome, tokens: dict[str, str]) -> None:
         dataclasses.replace(t, rows=[[restore_value(v, tokens) for v in row] for row in t.rows])
         for t in outcome.tables
     ]
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
 
 
 def _say(reply: Reply, text: str) -> None:

@@ -22,6 +22,16 @@ class TablePreview:
     rows: list[list[Any]]
     total_rows: int
     csv_path: Path | None = None
+    # Rows in the CSV when it holds only the first of `total_rows` (a DuckDB result too
+    # long to hand to pandas whole); None when it holds them all.
+    saved_rows: int | None = None
+
+    @property
+    def csv_label(self) -> str:
+        """How a reply names the CSV: the whole table, or its first rows."""
+        if self.saved_rows is None or self.saved_rows >= self.total_rows:
+            return "the whole table"
+        return f"its first {self.saved_rows:,} rows"
 
     @property
     def truncated(self) -> bool:

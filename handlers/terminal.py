@@ -87,7 +87,7 @@ class TerminalReply:
             if table.truncated and table.csv_path:
                 self.console.print(
                     f"  [dim]{len(table.rows)} of {table.total_rows:,} rows shown; "
-                    f"the whole table: {table.csv_path}[/]"
+                    f"{table.csv_label}: {table.csv_path}[/]"
                 )
         for image in outcome.images:
             self.console.print(f"Chart: {image}")

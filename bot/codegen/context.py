@@ -23,6 +23,9 @@ RESERVED = {
     "compared",
     "fig",
     "ax",
+    "con",
+    "rows",
+    "before",
 }
 
 
@@ -31,6 +34,20 @@ class RenderContext:
     language: Language
     helpers: list[str] = field(default_factory=list)  # helper snippets the code needs
     variables: dict[str, str] = field(default_factory=dict)  # result name -> variable
+    # The DuckDB engine: the SQL view that holds the working table, and how many views
+    # were made. `sql` turns False once a step needs the rows in pandas; from then on
+    # `df` is the working table and every later step is pandas code.
+    sql: bool = False
+    view: str = ""
+    views: int = 0
+    integer_columns: frozenset[str] = frozenset()  # whose SUM must stay an integer
+    dtypes: dict[str, str] = field(default_factory=dict)  # the cache's, for to_pandas
+
+    def next_view(self) -> str:
+        """A fresh view name; it becomes the working table's."""
+        self.views += 1
+        self.view = f"t{self.views}"
+        return self.view
 
     def need(self, helper: str) -> None:
         if helper not in self.helpers:

@@ -41,10 +41,10 @@ def ntile(frame, column, ascending, tie_break, bins):
     return pd.Series(tiles, index=order).reindex(frame.index)
 '''
 
-RFM_SEGMENT = """
 # The eight-cell RFM model: each score is "high" when it lies above the middle of its
-# scale (3, 4 or 5 of 5), and the (R, F, M) high/low pattern names the segment.
-RFM_SEGMENTS = {
+# scale (3, 4 or 5 of 5), and the (R, F, M) high/low pattern names the segment. One table
+# for both engines: pandas code gets it as a dict, DuckDB SQL as a CASE expression.
+RFM_SEGMENT_NAMES: dict[str, dict[tuple[bool, bool, bool], str]] = {
     "en": {
         (True, True, True): "Champions",
         (True, False, True): "High-value new",
@@ -66,6 +66,22 @@ RFM_SEGMENTS = {
         (False, False, False): "一般挽留客户",
     },
 }
+
+
+def _segments_source() -> str:
+    lines = ["RFM_SEGMENTS = {"]
+    for language, names in RFM_SEGMENT_NAMES.items():
+        lines.append(f"    {language!r}: {{")
+        lines.extend(f"        {pattern!r}: {name!r}," for pattern, name in names.items())
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+RFM_SEGMENT = f"""
+# The eight-cell RFM model: each score is "high" when it lies above the middle of its
+# scale (3, 4 or 5 of 5), and the (R, F, M) high/low pattern names the segment.
+{_segments_source()}
 
 
 def rfm_segment(r, f, m, bins, language):

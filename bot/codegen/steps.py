@@ -124,6 +124,11 @@ def render_aggregate(step: AggregateStep, src: Source, ctx: RenderContext) -> No
     src.line("    )")
     src.line("    .reset_index()")
     src.line(")")
+    aggregate_results(step, var, src)
+
+
+def aggregate_results(step: AggregateStep, var: str, src: Source) -> None:
+    """Sorts the groups in `var`, records the facts and reports the table (both engines)."""
     sort_by = step.sort_by or step.metrics[0].name
     src.lines(
         f'{var} = {var}.sort_values({sort_by!r}, ascending=False, kind="mergesort")',
@@ -139,34 +144,49 @@ def render_aggregate(step: AggregateStep, src: Source, ctx: RenderContext) -> No
 
 
 def render_resample(step: ResampleStep, src: Source, ctx: RenderContext) -> None:
-    ctx.need(helpers.PERIOD_LABELS)
-    var = ctx.variable(step.output)
     freq = _PANDAS_FREQ[step.freq]
-    value = step.value_column or ctx.say("rows", "行数")
     src.lines(f'period = df[{step.date_column!r}].dt.to_period("{freq}")')
     if step.value_column is None:
         src.line("series = df.groupby(period).size()")
     else:
         src.line(f"series = df.groupby(period)[{step.value_column!r}].{step.func}()")
-    if step.func in {"sum", "count", "nunique"} or step.value_column is None:
+    if is_additive(step):
+        src.lines(
+            f"first_day = df[{step.date_column!r}].min().normalize()",
+            f"last_day = df[{step.date_column!r}].max().normalize()",
+        )
+    resample_results(step, src, ctx)
+
+
+def is_additive(step: ResampleStep) -> bool:
+    """Totals and counts: a missing period is a zero, and a partial one is not comparable."""
+    return step.func in {"sum", "count", "nunique"} or step.value_column is None
+
+
+def resample_results(step: ResampleStep, src: Source, ctx: RenderContext) -> None:
+    """From `series` (values by pandas Period) and, when additive, `first_day` and
+    `last_day` of the data: the result table, its facts and its report (both engines)."""
+    ctx.need(helpers.PERIOD_LABELS)
+    var = ctx.variable(step.output)
+    freq = _PANDAS_FREQ[step.freq]
+    value = step.value_column or ctx.say("rows", "行数")
+    additive = is_additive(step)
+    if additive:
         src.comment("Periods with no rows count as zero, so gaps show in the series.")
         src.line(
-            f'series = series.reindex(pd.period_range(period.min(), period.max(), freq="{freq}"), '
-            "fill_value=0)"
+            "series = series.reindex(pd.period_range(series.index.min(), series.index.max(), "
+            f'freq="{freq}"), fill_value=0)'
         )
     src.line(
         f'{var} = pd.DataFrame({{"period": period_labels(series.index), '
         f"{value!r}: series.to_numpy()}})"
     )
-    additive = step.func in {"sum", "count", "nunique"} or step.value_column is None
     if additive:
         src.comment(
             "A period the data covers only in part (the data or the window starts or ends "
             "inside it) has a total that is not comparable with whole periods."
         )
         src.lines(
-            f"first_day = df[{step.date_column!r}].min().normalize()",
-            f"last_day = df[{step.date_column!r}].max().normalize()",
             "whole = (series.index.start_time >= first_day) & "
             "(series.index.end_time.normalize() <= last_day)",
             f'{var}["complete"] = whole',
@@ -226,17 +246,27 @@ def _record_resample_facts(
 def render_top_n(step: TopNStep, src: Source, ctx: RenderContext) -> None:
     var = ctx.variable(step.output)
     pick = "nsmallest" if step.ascending else "nlargest"
-    o = step.output
     if step.group_by:
         src.lines(
             f"totals = df.groupby({step.group_by!r})[{step.column!r}].sum()",
             f"{var} = totals.{pick}({step.n}).reset_index()",
+        )
+    else:
+        src.line(f"{var} = df.{pick}({step.n}, {step.column!r})")
+    top_n_results(step, var, src)
+
+
+def top_n_results(step: TopNStep, var: str, src: Source) -> None:
+    """Labels the first of the ranked rows or groups in `var`, records the facts and
+    reports the table (both engines)."""
+    o = step.output
+    if step.group_by:
+        src.line(
             f'facts["{o}_first_label"] = str({var}[{step.group_by!r}].iloc[0]) '
-            f'if len({var}) else "-"',
+            f'if len({var}) else "-"'
         )
     else:
         src.lines(
-            f"{var} = df.{pick}({step.n}, {step.column!r})",
             "# Label the top row by its first text column, if it has one.",
             f'labels = [c for c in {var}.columns if {var}[c].dtype == "object" '
             f'or str({var}[c].dtype).startswith("str")]',
@@ -400,14 +430,32 @@ def render_rfm(step: RFMStep, src: Source, ctx: RenderContext) -> None:
         "    .reset_index()",
         '    .sort_values(["users", "segment"], ascending=[False, True], kind="mergesort")',
         ")",
-        f'facts["{o}_users"] = len({var})',
+    )
+    rfm_results(step, var, seg, src, ctx)
+
+
+def rfm_results(
+    step: RFMStep,
+    var: str,
+    seg: str,
+    src: Source,
+    ctx: RenderContext,
+    users: str | None = None,
+) -> None:
+    """Facts from the segments table `seg`, then the per-user table `var` and `seg` are
+    reported (both engines). `users`: the expression counting all users, when `var`
+    holds only the first of them."""
+    o = step.output
+    total = "" if users is None else f", total_rows={users}"
+    src.lines(
+        f'facts["{o}_users"] = {users or f"len({var})"}',
         f'facts["{o}_reference_date"] = {step.reference_date.isoformat()!r}',
         f'facts["{o}_top_segment"] = str({seg}["segment"].iloc[0]) if len({seg}) else "-"',
         f'facts["{o}_top_segment_users"] = int({seg}["users"].iloc[0]) if len({seg}) else 0',
         f'facts["{o}_segment_counts"] = ", ".join(',
         f'    f"{{s}}: {{n}}" for s, n in zip({seg}["segment"], {seg}["users"], strict=True)',
         ")",
-        f"tl.table({var}, {o!r}, {step.title!r})",
+        f"tl.table({var}, {o!r}, {step.title!r}{total})",
         f"tl.table({seg}, {o + '_segments'!r}, {ctx.say('Segments', '用户分群')!r})",
     )
 

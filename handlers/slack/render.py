@@ -562,7 +562,9 @@ def _table_text(table: TablePreview, max_rows: int, max_bytes: int) -> str | Non
             notes.append("no rows")
         if notes:
             attached = (
-                "; full table attached" if table.csv_path and count < table.total_rows else ""
+                f"; {table.csv_label} attached"
+                if table.csv_path and count < table.total_rows
+                else ""
             )
             text += f"\n({', '.join(notes)}{attached})"
         return text

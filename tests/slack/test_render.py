@@ -421,7 +421,14 @@ def test_table_text_aligns_cjk() -> None:
 def test_table_text_truncation_note() -> None:
     rows = [[i, f"name {i}"] for i in range(50)]
     with_csv = TablePreview("t", "T", ["n", "name"], rows, 1000, Path("t.csv"))
-    assert render.table_text(with_csv, 10).endswith("(first 10 of 1,000 rows; full table attached)")
+    assert render.table_text(with_csv, 10).endswith(
+        "(first 10 of 1,000 rows; the whole table attached)"
+    )
+    # A DuckDB result saves only its first rows: the note must not claim the whole table.
+    partial = TablePreview("t", "T", ["n", "name"], rows, 1000, Path("t.csv"), saved_rows=500)
+    assert render.table_text(partial, 10).endswith(
+        "(first 10 of 1,000 rows; its first 500 rows attached)"
+    )
     without = TablePreview("t", "T", ["n", "name"], rows, 1000)
     assert render.table_text(without, 10).endswith("(first 10 of 1,000 rows)")
     empty = TablePreview("t", "T", ["n"], [], 0)
