@@ -312,7 +312,7 @@ class Pipeline:
         if result.ok:
             outcome.status = "ok"
         else:
-            outcome.status, outcome.message = "error", _run_failure(result)
+            outcome.status, outcome.message = "error", _run_failure(result, self.settings)
 
     def _record(self, outcome: Outcome) -> None:
         self.store.finish_run(
@@ -346,8 +346,16 @@ def _held_back(verdict: ReviewResult) -> str:
     return f"{lead}:\n" + "\n".join(lines)
 
 
-def _run_failure(result: RunResult) -> str:
-    return f"The analysis failed in the sandbox ({result.status}): {result.message}"
+def _run_failure(result: RunResult, settings: Settings) -> str:
+    message = f"The analysis failed in the sandbox ({result.status}): {result.message}"
+    if result.status == "out_of_memory":
+        # What the person (or operator) can change; the LLM repair gets its own hint.
+        message += (
+            f". Tables of {settings.duckdb_min_rows:,} rows or more are analysed by DuckDB, "
+            "which spills to disk: lower THREADLAB_DUCKDB_MIN_ROWS, raise "
+            "THREADLAB_SANDBOX_MEMORY_MB, or ask about fewer columns or a shorter period."
+        )
+    return message
 
 
 def _restore(outcome: Outcome, tokens: dict[str, str]) -> None:

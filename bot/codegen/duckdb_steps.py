@@ -92,8 +92,11 @@ def _agg(func: AggFunc, column: str | None, ctx: RenderContext) -> str:
         return "count(*)"
     col = ident(column)
     if func == "sum":
-        total = f"COALESCE(sum({col}), 0)"
-        return f"CAST({total} AS BIGINT)" if column in ctx.integer_columns else total
+        if column in ctx.integer_columns:
+            return f"CAST(COALESCE(sum({col}), 0) AS BIGINT)"
+        # fsum is compensated (Kahan) summation, as pandas' group sums are: plain sum
+        # gives 540.5699999999999 where pandas gives 540.57.
+        return f"COALESCE(fsum({col}), 0)"
     if func == "mean":
         return f"avg({col})"
     if func == "nunique":
