@@ -138,7 +138,8 @@ VOCABULARY: tuple[tuple[str, str, dict[str, Any]], ...] = (
         "python",
         "code for anything else; it sees `df` (the working pandas DataFrame), `results` "
         "(dict of earlier outputs) and `facts` (dict); list in `facts` the names it sets; "
-        "call tl.table(frame, name, title) to show a table",
+        "call tl.table(frame, name, title) to show a table. It loads every row into pandas: "
+        "on tables of millions of rows prefer the other steps, which then run as DuckDB SQL",
         {
             "kind": "python",
             "code": "facts['median_gap'] = float(df['gap'].median())",

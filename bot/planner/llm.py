@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from bot.codegen import generate_code
@@ -115,11 +117,14 @@ class FallbackPlanner:
             return plan.model_copy(update={"notes": [*plan.notes, note]})
 
 
-def _sample(dataset: Dataset) -> pd.DataFrame | None:
+def _sample(dataset: Dataset, rows: int = 5) -> pd.DataFrame | None:
+    """The table's first rows, read without reading the rest (it may be 10 GB)."""
     try:
-        return pd.read_parquet(Path(dataset.cache_path)).head(5)
-    except (OSError, ValueError):
+        batches = pq.ParquetFile(Path(dataset.cache_path)).iter_batches(batch_size=rows)
+        first = next(batches, None)
+    except (OSError, ValueError, pa.ArrowException):
         return None
+    return None if first is None else first.to_pandas().head(rows)
 
 
 def _unknown_columns(plan: Plan, dataset: Dataset) -> set[str]:
