@@ -289,6 +289,12 @@ class Pipeline:
 
     def _collect(self, result: RunResult, target: Path, outcome: Outcome) -> None:
         files = {a.name: a.path for a in result.artifacts}
+        outcome.sandbox = {
+            "status": result.status,
+            "exit_code": result.exit_code,
+            "duration_s": round(result.duration_s, 3),
+            "peak_memory_bytes": result.peak_memory_bytes,
+        }
         preview = self.settings.preview_rows
         for event in result.events:
             if event.type == "table":

@@ -56,6 +56,8 @@ class Outcome:
     findings: list[dict[str, Any]] = field(default_factory=list)  # the code policy's
     timings: dict[str, float] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)  # calls, tokens in/out, seconds
+    # The last sandbox run: status, exit code, seconds and peak memory (its cgroup's).
+    sandbox: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

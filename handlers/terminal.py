@@ -148,6 +148,7 @@ def outcome_json(outcome: Outcome) -> str:
             "findings": outcome.findings,
             "timings": outcome.timings,
             "llm": outcome.llm,
+            "sandbox": outcome.sandbox,
         },
         ensure_ascii=False,
         default=str,

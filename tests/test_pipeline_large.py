@@ -74,6 +74,7 @@ def test_a_large_table_runs_in_duckdb_and_answers_as_pandas_does(
     assert "tl.duckdb_connect()" in by_duckdb.code and "duckdb" not in by_pandas.code
     assert "runs in DuckDB" in duckdb_log and "runs in DuckDB" not in pandas_log
     assert by_duckdb.answer == by_pandas.answer
+    assert by_duckdb.sandbox["status"] == "ok" and by_duckdb.sandbox["peak_memory_bytes"] > 0
     assert [t.name for t in by_duckdb.tables] == [t.name for t in by_pandas.tables]
     for ours, theirs in zip(by_duckdb.tables, by_pandas.tables, strict=True):
         assert ours.total_rows == theirs.total_rows
@@ -111,4 +112,5 @@ def test_running_out_of_memory_is_reported_as_such_with_what_to_change(
     assert outcome.status == "error"
     assert "(out_of_memory): ran out of memory at the 256 MB limit" in outcome.message
     assert "THREADLAB_DUCKDB_MIN_ROWS" in outcome.message
+    assert outcome.sandbox["status"] == "out_of_memory"
     assert pipeline.store.get_run(outcome.run_id)["status"] == "error"
