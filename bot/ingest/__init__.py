@@ -9,6 +9,7 @@ cache atomically. Every failure is an `IngestError` whose message names the file
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot.ingest.cache import DatasetCache, content_id
 from bot.ingest.profile import profile_frame
 from bot.ingest.readers import read_table
 from bot.ingest.sniff import SUPPORTED, check_magic, file_format
+from bot.ingest.stream import ingest_large
 from bot.ingest.types import infer_frame
 from bot.models import Dataset, MaskedColumn
 from bot.pii.detect import classify_frame
@@ -42,17 +44,31 @@ class Ingested:
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def ingest(path: Path, settings: Settings, sheet: str | None = None) -> Dataset:
+def ingest(
+    path: Path,
+    settings: Settings,
+    sheet: str | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Dataset:
     """Reads `path` into the Parquet cache and profiles it, or raises an `IngestError`.
 
     `sheet` picks an Excel sheet by name (default: the first sheet with data); other
     formats ignore it. The same bytes (and sheet) ingested again reuse the cache.
-    Personal data is tokenised before anything is cached (see bot/pii).
+    Personal data is tokenised before anything is cached (see bot/pii). CSV and Parquet
+    files over `settings.stream_ingest_mb` are converted in batches (bot/ingest/stream.py),
+    calling `progress` with a line of text about once a second while they are.
     """
-    return ingest_with_tokens(path, settings, sheet).dataset
+    return ingest_with_tokens(path, settings, sheet, progress=progress).dataset
 
 
-def ingest_with_tokens(path: Path, settings: Settings, sheet: str | None = None) -> Ingested:
+def ingest_with_tokens(
+    path: Path,
+    settings: Settings,
+    sheet: str | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Ingested:
     """`ingest`, also returning the token map of what was masked."""
     path = Path(path)
     name = path.name
@@ -79,8 +95,13 @@ def ingest_with_tokens(path: Path, settings: Settings, sheet: str | None = None)
         if cached is not None:
             log.info("ingest %s: cache hit %s", name, cache.directory)
             return Ingested(cached.model_copy(update=source))
+        if fmt in ("csv", "parquet") and size > settings.stream_ingest_mb * MIB:
+            large, masked_values = ingest_large(
+                path, fmt, size=size, cache=cache, settings=settings, progress=progress
+            )
+            return Ingested(large, masked_values)
         table = read_table(path, fmt, sheet)
-    except OSError as exc:
+    except OSError as exc:  # also a cache write that failed; publish() cleaned up
         raise IngestError(f"{name} could not be read: {exc.strerror or exc}.") from exc
     frame, kinds = infer_frame(table.frame)
     frame = frame.dropna(how="all").reset_index(drop=True)
@@ -111,7 +132,8 @@ def ingest_with_tokens(path: Path, settings: Settings, sheet: str | None = None)
         sheet=table.sheet,
         profile=profile_frame(frame, kinds),
         masked=masked,
-        **source,
+        name=name,
+        source_path=source["source_path"],
     )
     try:
         cache.save(frame, dataset)

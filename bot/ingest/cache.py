@@ -58,12 +58,27 @@ class DatasetCache:
 
     def save(self, frame: pd.DataFrame, dataset: Dataset) -> None:
         """Writes data then profile atomically; on failure removes what this call wrote."""
+        self.publish(lambda p: frame.to_parquet(p, index=False), lambda _: dataset)
+
+    def publish(
+        self, write_data: Callable[[Path], object], describe: Callable[[Path], Dataset]
+    ) -> Dataset:
+        """`write_data` fills a temporary file next to `data.parquet`, `describe` makes the
+        dataset from that finished file; then data and profile are moved into place, data
+        first. On failure removes what this call wrote (and the directory, if it made it)."""
         created = not self.directory.exists()
         self.directory.mkdir(parents=True, exist_ok=True)
+        described: list[Dataset] = []
+
+        def data(path: Path) -> None:
+            write_data(path)
+            described.append(describe(path))
+
         try:
-            _write_atomic(self.data_path, lambda p: frame.to_parquet(p, index=False))
-            payload = dataset.model_dump_json(indent=2).encode("utf-8")
+            _write_atomic(self.data_path, data)
+            payload = described[0].model_dump_json(indent=2).encode("utf-8")
             _write_atomic(self.profile_path, lambda p: p.write_bytes(payload))
+            return described[0]
         except BaseException:
             self.profile_path.unlink(missing_ok=True)
             self.data_path.unlink(missing_ok=True)

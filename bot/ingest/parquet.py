@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bot.errors import MalformedFile, TruncatedFile
+from bot.errors import IngestError, MalformedFile, TruncatedFile
 from bot.ingest.columns import unique_names
 
 
@@ -17,13 +17,18 @@ def read_parquet(path: Path) -> pd.DataFrame:
     name = path.name
     try:
         frame: pd.DataFrame = pq.read_table(path).to_pandas()
-    except (pa.ArrowInvalid, OSError) as exc:
-        if "footer" in str(exc).lower() or "magic" in str(exc).lower():
-            raise TruncatedFile(f"{name} is truncated: its Parquet footer is damaged.") from exc
-        raise MalformedFile(f"{name} could not be read as Parquet: {exc}.") from exc
-    except pa.ArrowException as exc:
-        raise MalformedFile(f"{name} could not be read as Parquet: {exc}.") from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise parquet_error(name, exc) from exc
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
     frame.columns = pd.Index(unique_names(frame.columns))
     return frame
+
+
+def parquet_error(name: str, exc: Exception) -> IngestError:
+    """The error to raise for what pyarrow raised while reading a Parquet file."""
+    if isinstance(exc, pa.ArrowInvalid | OSError) and (
+        "footer" in str(exc).lower() or "magic" in str(exc).lower()
+    ):
+        return TruncatedFile(f"{name} is truncated: its Parquet footer is damaged.")
+    return MalformedFile(f"{name} could not be read as Parquet: {exc}.")

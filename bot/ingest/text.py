@@ -26,44 +26,55 @@ class TextFormat:
     encoding: str  # a Python codec name
     delimiter: str
     sample: str  # the start of the file, decoded, for callers that want to look
+    # How many '"' bytes the file holds (None: not counted, as in UTF-16). In UTF-8 and
+    # the other ASCII-compatible encodings read here, byte 0x22 is always a quote.
+    quotes: int | None = None
 
 
 def detect(path: Path, preferred_delimiter: str = ",") -> TextFormat:
     """The encoding and delimiter of a delimited text file, or a clear error."""
-    encoding = detect_encoding(path)
+    encoding, quotes = _encoding(path)
     sample = read_sample(path, encoding)
-    return TextFormat(encoding, sniff_delimiter(sample, preferred_delimiter), sample)
+    return TextFormat(encoding, sniff_delimiter(sample, preferred_delimiter), sample, quotes)
 
 
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, GB18030, or charset-normalizer's guess."""
+    return _encoding(path)[0]
+
+
+def _encoding(path: Path) -> tuple[str, int | None]:
+    """`detect_encoding`, and the number of quote bytes where it is meaningful."""
     with path.open("rb") as f:
         head = f.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    _check_text_bytes(path)
+        return "utf-16", None
+    quotes = _check_text_bytes(path)
     for candidate in ("utf-8-sig",) if head.startswith(codecs.BOM_UTF8) else ENCODINGS:
         outcome = _decodes(path, candidate)
         if outcome == "ok":
-            return candidate
+            return candidate, quotes
         if outcome == "truncated":
             raise TruncatedFile(
                 f"{path.name} is truncated: it ends in the middle of a {candidate} character."
             )
     best = from_path(path).best()
     if best is not None and _decodes(path, best.encoding) == "ok":
-        return str(best.encoding)
+        return str(best.encoding), quotes
     raise BinaryFile(
         f"{path.name} is not readable text: it is in no encoding ThreadLab recognises "
         "(UTF-8, GB18030/GBK, ...), so it looks like binary data."
     )
 
 
-def _check_text_bytes(path: Path) -> None:
-    """Refuses NUL bytes (binary data) and files that hold nothing but whitespace."""
+def _check_text_bytes(path: Path) -> int:
+    """Refuses NUL bytes (binary data) and files that hold nothing but whitespace; counts
+    the quote bytes on the way."""
     content = False
+    quotes = 0
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
+            quotes += chunk.count(b'"')
             if b"\x00" in chunk:
                 raise BinaryFile(
                     f"{path.name} holds binary data (NUL bytes), not text, "
@@ -72,6 +83,7 @@ def _check_text_bytes(path: Path) -> None:
             content = content or bool(chunk.strip(b" \t\r\n\f\v" + codecs.BOM_UTF8))
     if not content:
         raise EmptyFile(f"{path.name} is empty: it holds only whitespace, no header or rows.")
+    return quotes
 
 
 def _decodes(path: Path, encoding: str) -> str:
