@@ -134,7 +134,9 @@ class Pipeline:
         sandbox_runs: list[RunStatus],
     ) -> None:
         with timer.stage("ingest"):
-            ingested = ingest_with_tokens(request.data, self.settings, request.sheet)
+            ingested = ingest_with_tokens(
+                request.data, self.settings, request.sheet, progress=lambda line: _say(reply, line)
+            )
             dataset = ingested.dataset
             self.store.save_dataset(dataset)
             if ingested.tokens:

@@ -249,7 +249,7 @@ class SlackService:
 
     def _request(self, incoming: Incoming, reply: SlackReply) -> Request | None:
         """The request to run, or None when this message only needed an answer."""
-        added = [self._register(incoming, f) for f in incoming.files]
+        added = [self._register(incoming, f, reply) for f in incoming.files]
         text = _MENTION.sub("", incoming.text).strip()
         if text.lower() in _FORGET:
             self._forget(incoming)
@@ -289,7 +289,7 @@ class SlackService:
             code=code,
         )
 
-    def _register(self, incoming: Incoming, file: dict[str, Any]) -> str:
+    def _register(self, incoming: Incoming, file: dict[str, Any], reply: SlackReply) -> str:
         folder = self.settings.resolved_data_dir() / "uploads" / _folder(incoming.thread)
         path = download(
             file,
@@ -298,7 +298,9 @@ class SlackService:
             folder=folder,
             max_mb=self.settings.max_upload_mb,
         )
-        dataset = ingest(path, self.settings)  # bad files are refused here, clearly
+        # Bad files are refused here, clearly; a large one shows its conversion's progress
+        # in the thread's progress message (edits are throttled there).
+        dataset = ingest(path, self.settings, progress=reply.set_note)
         self.store.add_thread_dataset(
             incoming.thread, dataset.id, path.name.split("_", 1)[-1], str(path), incoming.user
         )
