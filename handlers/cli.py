@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +27,9 @@ from handlers.ops_cli import audit, purge, rerun, show
 from handlers.pii_cli import pii
 from handlers.sandbox_cli import sandbox
 from handlers.terminal import TerminalReply, outcome_json
+from sandbox.errors import SandboxError
+from sandbox.executor import Executor
+from sandbox.sandbox_executor import SandboxExecutor
 
 
 @click.group()
@@ -63,6 +68,7 @@ def ask(
     logs.configure(settings, level=None if "log_level" in settings.model_fields_set else "WARNING")
     try:
         pipeline = build_pipeline(settings)
+        _start_sandbox_early(pipeline.executor)
         reply = TerminalReply(console, show_code)
         request = Request(
             data=data, question=question, sheet=sheet, out_dir=out, approved=yes, thread=thread
@@ -74,6 +80,21 @@ def ask(
     if as_json:
         click.echo(outcome_json(outcome))
     sys.exit(0 if outcome.ok else 1)
+
+
+def _start_sandbox_early(executor: Executor) -> None:
+    """Boots the sandbox's zygote (a second or so of imports) while the file is read and
+    the plan made, instead of after. A failure here shows again, clearly, at the run."""
+
+    if not isinstance(executor, SandboxExecutor):
+        return
+    sandbox = executor
+
+    def boot() -> None:
+        with contextlib.suppress(SandboxError, OSError):
+            sandbox.warm()
+
+    threading.Thread(target=boot, name="sandbox-warm", daemon=True).start()
 
 
 @main.command()
