@@ -5,14 +5,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from bot.llm.assist import LlmAssist
-from bot.llm.client import LlmClient
 from bot.models import Dataset
 from bot.pii.boundary import KnownValues, LlmBoundary
 from bot.pii.secret import installation_secret
 from bot.pii.tokenise import Tokeniser
 from bot.pipeline import Pipeline
-from bot.planner.llm import FallbackPlanner, LlmPlanner
 from bot.planner.rules import RulesPlanner
 from bot.settings import Settings
 from bot.store import Store
@@ -52,6 +49,12 @@ def build_pipeline(settings: Settings, metrics: Metrics | None = None) -> Pipeli
     )
     if not use_llm:
         return Pipeline(settings, store, executor, rules, metrics=metrics)
+    # Imported here: the openai package takes half a second to load, which a run
+    # without an LLM (the rules planner) should not pay.
+    from bot.llm.assist import LlmAssist
+    from bot.llm.client import LlmClient
+    from bot.planner.llm import FallbackPlanner, LlmPlanner
+
     client = LlmClient(settings)
     boundary_for = functools.partial(_boundary, settings, store)
     planner = LlmPlanner(client, boundary_for, budget_tokens=settings.llm_prompt_tokens)

@@ -16,8 +16,6 @@ from bot.codegen.engine import choose_engine
 from bot.errors import SandboxUnavailable, ThreadLabError
 from bot.history import CodeHistory, HistoryError, RunRecord
 from bot.ingest import ingest_with_tokens
-from bot.llm.assist import LlmAssist, results_text
-from bot.llm.client import LlmCall
 from bot.logs import log_context
 from bot.models import Dataset, Plan, Request, Turn
 from bot.pii.restore import restore_text, restore_value
@@ -30,7 +28,9 @@ from sandbox.events import Event
 from sandbox.executor import Executor, Job
 from sandbox.result import RunResult, RunStatus
 
-if TYPE_CHECKING:  # prometheus_client loads only where metrics are wanted
+if TYPE_CHECKING:  # prometheus_client and openai load only where they are wanted
+    from bot.llm.assist import LlmAssist
+    from bot.llm.client import LlmCall
     from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,8 @@ class Pipeline:
         self._collect(result, target, outcome)
         if result.ok and plan is not None and self.assist is not None:
             with timer.stage("answer"):
+                from bot.llm.assist import results_text  # the LLM client loads only with an LLM
+
                 results = results_text(outcome.tables, outcome.answer, result.stdout)
                 written = self.assist.answer(plan, results, dataset)
             if written:
