@@ -41,7 +41,8 @@ class JobRequest:
     landlock: bool = False
     seccomp: bool = False
     # What the program's engines are told about their room (sandbox.runtime): the work
-    # dir's quota, and whether it is a tmpfs, whose pages count as the job's memory.
+    # dir's size setting (a tmpfs quota where one is mounted), and whether it is a tmpfs,
+    # whose pages count as the job's memory.
     workdir_bytes: int | None = None
     workdir_in_memory: bool = False
 

@@ -261,7 +261,7 @@ class SandboxExecutor:
             landlock_read_only=read_only,
             landlock_read_write=read_write,
             seccomp=layers.seccomp,
-            workdir_bytes=limits.workdir_bytes if work.mounted else None,
+            workdir_bytes=limits.workdir_bytes,
             workdir_in_memory=work.mounted,
         )
 
