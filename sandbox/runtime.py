@@ -106,7 +106,8 @@ def query(con: Any, sql: str) -> Any:
     seconds = time.monotonic() - started
     scanned, spilled = _query_stats(con)
     if seconds >= PROGRESS_EVERY_S:
-        print(f"Query finished in {seconds:,.1f} s after scanning {scanned:,} rows")
+        read = f" after scanning {scanned:,} rows" if scanned else ""
+        print(f"Query finished in {seconds:,.1f} s{read}")
     if spilled:
         print(f"DuckDB spilled {spilled / MIB:,.1f} MB to disk to stay within its memory limit.")
     return frame
