@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     sandbox_workdir_files: int = Field(
         default=16384, ge=64, description="Files and dirs a run may create in its work dir."
     )
+    sandbox_spill_mb: int = Field(
+        default=8192,
+        ge=1,
+        description="Disk a run may fill with spilled data (DuckDB's temp files) when its "
+        "work dir is a tmpfs; the run is stopped beyond it.",
+    )
     sandbox_uid: int = Field(
         default=65534, ge=1, description="Unprivileged uid (and gid) runs execute as."
     )
@@ -251,6 +257,7 @@ class Settings(BaseSettings):
             artifact_bytes=self.sandbox_artifact_mb * MIB,
             workdir_bytes=self.sandbox_workdir_mb * MIB,
             workdir_files=self.sandbox_workdir_files,
+            spill_bytes=self.sandbox_spill_mb * MIB,
         )
 
     def id_list(self, name: str) -> list[str]:

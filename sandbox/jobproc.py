@@ -155,7 +155,12 @@ def _run_script(request: JobRequest) -> int:
             reconfigure(line_buffering=True)
     runtime.connect(
         open(EVENTS_FD, "w", encoding="utf-8", buffering=1, closefd=True),  # noqa: SIM115
-        runtime.Room(request.memory_bytes, request.workdir_bytes, request.workdir_in_memory),
+        runtime.Room(
+            request.memory_bytes,
+            request.workdir_bytes,
+            request.workdir_in_memory,
+            request.spill_bytes,
+        ),
     )
     # Kept as given (relative to the work dir), so tracebacks read `File "main.py"`:
     # the host's paths mean nothing to the user and need not leak to the LLM.

@@ -24,6 +24,10 @@ class Limits:
     # write in all, and how many files and dirs it may make. Inputs are not counted.
     workdir_bytes: int = 1024 * MIB
     workdir_files: int = 16384
+    # Disk behind the work dir's .spill dir, where DuckDB spills, when the work dir is a
+    # tmpfs (whose pages would count as the run's memory). The host stops a run that
+    # puts more there, or more than workdir_files files.
+    spill_bytes: int = 8192 * MIB
 
     def memory_label(self) -> str:
         """How the memory limit reads in a message: "4 GB", "512 MB"."""

@@ -29,6 +29,7 @@ _OPEN_TREE = 428
 _MOVE_MOUNT = 429
 OPEN_TREE_CLONE = 0x1
 OPEN_TREE_CLOEXEC = os.O_CLOEXEC
+AT_RECURSIVE = 0x8000
 MOVE_MOUNT_F_EMPTY_PATH = 0x4
 _AT_FDCWD = -100
 _AT_EMPTY_PATH = 0x1000
@@ -112,14 +113,14 @@ def pivot_root_here() -> None:
 
 
 def clone_tree(path: str) -> int:
-    """A detached copy of the mount at `path`, as a descriptor another mount namespace
-    can attach (a path would not do: mounts made after that namespace was created are
-    not in it)."""
+    """A detached copy of the mount at `path` and the mounts beneath it (the work dir's
+    spill dir), as a descriptor another mount namespace can attach (a path would not do:
+    mounts made after that namespace was created are not in it)."""
     fd = _libc.syscall(
         _OPEN_TREE,
         ctypes.c_int(_AT_FDCWD),
         path.encode(),
-        ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+        ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
     )
     if fd < 0:
         raise _fail("open_tree", path)

@@ -10,7 +10,7 @@ from typing import Literal
 from sandbox.limits import MIB, Limits
 from sandbox.result import RunStatus
 
-StopReason = Literal["timeout", "output_limit"]
+StopReason = Literal["timeout", "output_limit", "spill_limit"]
 
 _TRACEBACK = "Traceback (most recent call last):"
 # The last line of a traceback printed without frames (a SyntaxError in the script).
@@ -78,6 +78,11 @@ def classify(end: Ending, stderr: str, limits: Limits) -> tuple[RunStatus, str]:
             "output_limit",
             f"printed more than the {_size_label(limits.output_bytes)} output limit "
             "and was stopped",
+        )
+    if end.stopped_for == "spill_limit":
+        return "error", (
+            f"wrote more than the {_size_label(limits.spill_bytes)} (or "
+            f"{limits.workdir_files} files) it may spill to disk and was stopped"
         )
     oom_message = f"ran out of memory at the {limits.memory_label()} limit"
     code = end.exit_code

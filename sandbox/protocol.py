@@ -45,6 +45,7 @@ class JobRequest:
     # whose pages count as the job's memory.
     workdir_bytes: int | None = None
     workdir_in_memory: bool = False
+    spill_bytes: int | None = None  # the disk behind the work dir's .spill dir, if any
 
     def to_message(self) -> dict[str, Any]:
         return dict(self.__dict__)

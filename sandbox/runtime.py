@@ -13,7 +13,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -21,9 +21,9 @@ from typing import IO, Any
 # Rows of each table sent with its event; the host shows a preview of at most this many.
 EVENT_ROWS = 50
 MIB = 1024 * 1024
-# Where DuckDB spills: the hidden scratch dir of the work dir (TMPDIR in the sandbox),
-# so spilled blocks count against the run's quota and vanish with the run.
-DUCKDB_TEMP = ".tmp/duckdb"
+# Where DuckDB spills: the work dir's hidden .spill dir (disk, even where the work dir
+# is a tmpfs), so spilled blocks are not memory and vanish with the run.
+DUCKDB_TEMP = ".spill/duckdb"
 # A query running longer than this prints its progress, then again every this often.
 PROGRESS_EVERY_S = 2.0
 
@@ -36,6 +36,7 @@ class Room:
     workdir_bytes: int | None = None
     # A tmpfs work dir: what is written there is memory, charged to the run's cgroup.
     workdir_in_memory: bool = False
+    spill_bytes: int | None = None  # disk behind .spill, when it is not the work dir's
 
 
 _channel: IO[str] | None = None
@@ -66,9 +67,10 @@ def duckdb_config() -> dict[str, Any]:
     """DuckDB settings that keep a query inside the run's memory limit.
 
     DuckDB gets about half the limit for its buffers (pandas, Arrow and the results need
-    the rest) and spills what does not fit to the work dir. On a tmpfs work dir spilled
-    blocks are memory too, so there the spill room is a quarter of the limit; a query
-    that needs more fails with DuckDB's own out-of-memory error, never a kill midway.
+    the rest) and spills what does not fit to the work dir's .spill dir, up to the room
+    the sandbox gives it there. Where .spill is not on disk of its own but on a tmpfs
+    work dir, spilled blocks are memory too: the spill room is then a quarter of the
+    limit. A query that needs more fails with DuckDB's own out-of-memory error.
     """
     Path(DUCKDB_TEMP).mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {
@@ -79,10 +81,13 @@ def duckdb_config() -> dict[str, Any]:
     spill: list[int] = []
     if _room.memory_bytes:
         config["memory_limit"] = f"{max(_room.memory_bytes // 2 // MIB, 32)}MB"
-        if _room.workdir_in_memory:
+    if _room.spill_bytes:
+        spill.append(_room.spill_bytes)
+    else:
+        if _room.memory_bytes and _room.workdir_in_memory:
             spill.append(_room.memory_bytes // 4)
-    if _room.workdir_bytes:
-        spill.append(_room.workdir_bytes)
+        if _room.workdir_bytes:
+            spill.append(_room.workdir_bytes)
     if spill:
         config["max_temp_directory_size"] = f"{max(min(spill) // MIB, 1)}MB"
     return config
@@ -94,12 +99,21 @@ def query(con: Any, sql: str) -> Any:
     A query that runs long prints how far it got every few seconds and, at the end, how
     many rows it scanned; one that had to spill says how much it wrote to disk.
     """
+    return _watched(con, lambda: con.sql(sql).df())
+
+
+def execute(con: Any, sql: str) -> None:
+    """Runs one DuckDB statement (CREATE TABLE ... AS, say), reporting as `query` does."""
+    _watched(con, lambda: con.execute(sql))
+
+
+def _watched(con: Any, run: Callable[[], Any]) -> Any:
     started = time.monotonic()
     done = threading.Event()
     watcher = threading.Thread(target=_report_progress, args=(con, done, started), daemon=True)
     watcher.start()
     try:
-        frame = con.sql(sql).df()
+        result = run()
     finally:
         done.set()
         watcher.join()
@@ -110,7 +124,7 @@ def query(con: Any, sql: str) -> Any:
         print(f"Query finished in {seconds:,.1f} s{read}")
     if spilled:
         print(f"DuckDB spilled {spilled / MIB:,.1f} MB to disk to stay within its memory limit.")
-    return frame
+    return result
 
 
 def _report_progress(con: Any, done: threading.Event, started: float) -> None:

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 # How often the watchdog looks at the clock when nothing else wakes it.
 _TICK_S = 0.1
+_SPILL_CHECK_S = 0.5  # how often the spill dir's size is measured
 # After the program ends, how long its pipes may take to reach end of file. Anything
 # still holding them by then escaped the process group without a cgroup to find it.
 _DRAIN_S = 1.0
@@ -223,11 +224,12 @@ class SandboxExecutor:
                 quota=_quota(job.limits) if layers.workdir_tmpfs else None,
                 owner=owner,
                 bind_inputs=layers.jail,
+                spill_on_disk=True,
             )
             try:
                 return self._run_in(work, job, on_event)
             finally:
-                workdirs.remove(work.path, work.mounted)
+                workdirs.discard(work)
 
     def _request(self, work: workdirs.WorkDir, limits: Limits) -> JobRequest:
         layers = self.layers
@@ -263,6 +265,7 @@ class SandboxExecutor:
             seccomp=layers.seccomp,
             workdir_bytes=limits.workdir_bytes,
             workdir_in_memory=work.mounted,
+            spill_bytes=limits.spill_bytes if work.spill is not None else None,
         )
 
     def _run_in(self, work: workdirs.WorkDir, job: Job, on_event: EventSink | None) -> RunResult:
@@ -310,7 +313,7 @@ class SandboxExecutor:
         reaped: tuple[int, float, int] | None = None
         try:
             pump.wake_on(child.wake_fd)
-            stopped_for = self._watch(child, pump, limits, started)
+            stopped_for = self._watch(child, pump, limits, started, work.spill)
             child.kill_everything()
             reaped = child.reap()
             duration = time.monotonic() - started
@@ -360,16 +363,22 @@ class SandboxExecutor:
 
     @staticmethod
     def _watch(
-        child: RemoteChild, pump: OutputPump, limits: Limits, started: float
+        child: RemoteChild, pump: OutputPump, limits: Limits, started: float, spill: Path | None
     ) -> outcome.StopReason | None:
         """Pumps output until the program exits or breaks a limit the host enforces."""
         deadline = started + limits.wall_time_s
+        next_spill_check = started
         while True:
             if pump.over_limit:
                 return "output_limit"
             now = time.monotonic()
             if now >= deadline:
                 return "timeout"
+            if spill is not None and now >= next_spill_check:
+                # No filesystem quota holds the disk behind .spill: the host measures it.
+                next_spill_check = now + _SPILL_CHECK_S
+                if workdirs.over(spill, limits.spill_bytes, limits.workdir_files):
+                    return "spill_limit"
             if child.exited():
                 return None
             pump.poll(min(_TICK_S, deadline - now))

@@ -23,7 +23,10 @@ SCRIPT = "main.py"
 HOME_DIR = ".home"
 TMP_DIR = ".tmp"
 MPL_DIR = ".mplconfig"
-SCRATCH = frozenset({HOME_DIR, TMP_DIR, MPL_DIR})
+# Where engines spill (DuckDB's temp files). On a tmpfs work dir it is a directory on
+# disk bound in, so spilled data is not memory charged to the run.
+SPILL_DIR = ".spill"
+SCRATCH = frozenset({HOME_DIR, TMP_DIR, MPL_DIR, SPILL_DIR})
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class WorkDir:
     # name -> host file, for inputs bound read-only into a jail (empty when copied)
     bound_inputs: dict[str, Path] = field(default_factory=dict)
     mounted: bool = False  # a tmpfs of its own was mounted on `path`
+    spill: Path | None = None  # the disk dir bound onto <path>/.spill, on a tmpfs work dir
 
     @property
     def script(self) -> Path:
@@ -67,6 +71,7 @@ def create(
     quota: Quota | None = None,
     owner: tuple[int, int] | None = None,
     bind_inputs: bool = False,
+    spill_on_disk: bool = False,
 ) -> WorkDir:
     """Makes a fresh private dir under `base` holding main.py and the inputs.
 
@@ -74,11 +79,13 @@ def create(
     the uid:gid the job runs as: the dir and its scratch dirs become its. With
     `bind_inputs` the inputs are not copied: empty files stand where the jail binds
     the host's files read-only (no copy of a 10 GB table, and still no way to alter
-    the host's file).
+    the host's file). With `spill_on_disk` and a quota, <dir>/.spill is a directory
+    on disk next to it, bound in (see SPILL_DIR).
     """
     base.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix="run-", dir=base))  # mode 0700
     mounted = False
+    spill: Path | None = None
     try:
         if quota is not None:
             uid, gid = owner or (os.geteuid(), os.getegid())
@@ -103,10 +110,36 @@ def create(
         if owner is not None:
             for entry in (path, *(path / s for s in SCRATCH)):
                 os.chown(entry, *owner)
+        if mounted and spill_on_disk:
+            spill = Path(tempfile.mkdtemp(prefix="spill-", dir=base))
+            if owner is not None:
+                os.chown(spill, *owner)
+            mounts.bind(str(spill), str(path / SPILL_DIR), read_only=False)
     except BaseException:
-        remove(path, mounted)
+        remove(path, mounted, spill)
         raise
-    return WorkDir(path, frozenset(names), bound, mounted)
+    return WorkDir(path, frozenset(names), bound, mounted, spill)
+
+
+def over(directory: Path, max_bytes: int, max_files: int) -> bool:
+    """Whether the files under `directory` hold more than `max_bytes` or number more than
+    `max_files` (the walk stops there, so a flood of files cannot make it slow)."""
+    total, files = 0, 0
+    pending = [directory]
+    while pending:
+        with contextlib.suppress(OSError), os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                files += 1
+                if files > max_files:
+                    return True
+                with contextlib.suppress(OSError):
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                if total > max_bytes:
+                    return True
+    return False
 
 
 def _readable_by_others(src: Path) -> bool:
@@ -125,14 +158,23 @@ def _make_writable(func: Callable[..., object], path: str, _exc: BaseException |
         func(path)
 
 
-def remove(path: Path, mounted: bool = False) -> None:
-    """Deletes the work dir; symlinks in it are removed, never followed."""
+def discard(work: WorkDir) -> None:
+    """Deletes a work dir made by `create`, with its spill dir."""
+    remove(work.path, work.mounted, work.spill)
+
+
+def remove(path: Path, mounted: bool = False, spill: Path | None = None) -> None:
+    """Deletes the work dir (and its spill dir); symlinks are removed, never followed."""
     if mounted:
-        # Everything on the tmpfs goes with it, however many files the run made.
+        # Everything on the tmpfs goes with it, however many files the run made; the
+        # lazy unmount takes the spill dir's bind along.
         try:
             mounts.detach(str(path))
         except OSError as exc:
             log.warning("could not unmount sandbox work dir %s: %s", path, exc)
-    shutil.rmtree(path, onerror=_make_writable)
-    if path.exists():
-        log.warning("could not fully remove sandbox work dir %s", path)
+    for directory in (path, spill):
+        if directory is None:
+            continue
+        shutil.rmtree(directory, onerror=_make_writable)
+        if directory.exists():
+            log.warning("could not fully remove sandbox work dir %s", directory)

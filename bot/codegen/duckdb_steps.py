@@ -359,11 +359,12 @@ def _pattern(pattern: tuple[bool, bool, bool], middle: float) -> str:
 
 
 def _execute_lines(src: Source, sql_lines: list[str]) -> None:
+    """A long statement, through tl.execute so its progress shows."""
     body = "\n".join(sql_lines)
     if '"""' in body or "\\" in body:
-        _execute(src, " ".join(s.strip() for s in sql_lines))
+        src.line(f"tl.execute(con, {' '.join(s.strip() for s in sql_lines)!r})")
         return
-    src.line('con.execute("""')
+    src.line('tl.execute(con, """')
     for line in sql_lines:
         src.line(f"    {line}")
     src.line('""")')

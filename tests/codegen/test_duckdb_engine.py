@@ -347,9 +347,8 @@ def test_duckdb_spills_to_the_work_dir_instead_of_running_out_of_memory(
 def test_a_query_too_big_for_memory_and_spill_room_is_reported_as_out_of_memory(
     sandbox: SandboxExecutor,
 ) -> None:
-    limits = Limits(memory_bytes=256 * MIB, workdir_bytes=8 * MIB)  # room to spill 8 MB
+    limits = Limits(memory_bytes=256 * MIB, spill_bytes=8 * MIB)  # room to spill 8 MB
     result = sandbox.run(Job(code=_spill_code(700_000), limits=limits))
     assert result.status == "out_of_memory", result.stdout + result.stderr
     assert "256 MB" in result.message
     assert "OutOfMemory" in result.stderr
-

@@ -28,7 +28,10 @@ def test_duckdb_gets_half_the_memory_and_a_bounded_spill_dir(
     assert on_disk["memory_limit"] == "512MB"
     assert on_disk["max_temp_directory_size"] == "2048MB"
     assert Path(on_disk["temp_directory"]).is_dir()
-    # On a tmpfs the spilled blocks are memory too: a quarter of the limit at most.
+    # A tmpfs work dir with disk of its own for spilling: that disk's size.
+    monkeypatch.setattr(runtime, "_room", runtime.Room(1024 * MIB, 2048 * MIB, True, 8192 * MIB))
+    assert runtime.duckdb_config()["max_temp_directory_size"] == "8192MB"
+    # Without it, spilled blocks on a tmpfs are memory too: a quarter of the limit.
     monkeypatch.setattr(runtime, "_room", runtime.Room(1024 * MIB, 2048 * MIB, True))
     assert runtime.duckdb_config()["max_temp_directory_size"] == "256MB"
     # Outside the sandbox nothing is capped.

@@ -224,6 +224,49 @@ def test_disk_fill_stopped_at_the_work_dir_limit(executor: SandboxExecutor) -> N
     assert "filled its work dir (limit 8 MB" in result.message
 
 
+_WRITE_SPILL = """
+    import os
+    block = b"x" * (1024 * 1024)
+    with open(".spill/data.bin", "wb") as f:
+        for _ in range({mb}):
+            f.write(block)
+    print("wrote", os.path.getsize(".spill/data.bin") // (1024 * 1024), "MB")
+"""
+
+
+@needs_tmpfs
+def test_spilled_data_is_disk_not_memory_charged_to_the_run(executor: SandboxExecutor) -> None:
+    # 200 MB into the work dir itself is memory (tmpfs) and breaks a 128 MB limit...
+    in_memory = run_code(
+        executor,
+        code(_WRITE_SPILL.replace(".spill/", "").format(mb=200)),
+        memory_bytes=128 * MIB,
+        workdir_bytes=512 * MIB,
+        file_size_bytes=512 * MIB,
+    )
+    assert in_memory.status == "out_of_memory"
+    # ...while the same 200 MB in .spill lands on disk.
+    on_disk = run_code(
+        executor,
+        code(_WRITE_SPILL.format(mb=200)),
+        memory_bytes=128 * MIB,
+        file_size_bytes=512 * MIB,
+    )
+    assert on_disk.ok, on_disk.stderr
+    assert "wrote 200 MB" in on_disk.stdout
+    runs = executor.work_root / "runs"
+    assert not any(runs.glob("spill-*")) and not any(runs.glob("run-*"))  # both removed
+
+
+@needs_tmpfs
+def test_spill_fill_stopped_at_the_spill_limit(executor: SandboxExecutor) -> None:
+    result = run_code(
+        executor, code(_WRITE_SPILL.format(mb=400)), spill_bytes=16 * MIB, file_size_bytes=512 * MIB
+    )
+    assert result.status == "error"
+    assert "it may spill to disk" in result.message and "16 MB" in result.message
+
+
 @needs_tmpfs
 def test_inode_exhaustion_stopped_at_the_work_dir_limit(executor: SandboxExecutor) -> None:
     job = code("""
