@@ -133,7 +133,8 @@ def _report_progress(con: Any, done: threading.Event, started: float) -> None:
             share = float(con.query_progress())
             if share >= 0:
                 elapsed = time.monotonic() - started
-                print(f"Query running: {share:.0f}% done after {elapsed:,.0f} s")
+                # DuckDB's estimate lags for aggregates that spill: time comes first.
+                print(f"Query running for {elapsed:,.0f} s (DuckDB estimates {share:.0f}% done)")
 
 
 def _query_stats(con: Any) -> tuple[int, int]:

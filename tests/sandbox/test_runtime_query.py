@@ -49,7 +49,7 @@ def test_a_long_query_reports_progress_and_what_it_scanned(
     frame = runtime.query(con, LONG_QUERY)
     assert int(frame.iloc[0, 0]) == 7000001
     out = capsys.readouterr().out
-    assert "Query running: " in out and "% done after" in out
+    assert "Query running for " in out and "% done)" in out
     assert f"after scanning {ROWS:,} rows" in out
 
 
