@@ -314,6 +314,14 @@ class SandboxExecutor:
         try:
             pump.wake_on(child.wake_fd)
             stopped_for = self._watch(child, pump, limits, started, work.spill)
+            # A run that filled .spill between two checks and then ended is still over.
+            spill = work.spill
+            if (
+                stopped_for is None
+                and spill is not None
+                and workdirs.over(spill, limits.spill_bytes, limits.workdir_files)
+            ):
+                stopped_for = "spill_limit"
             child.kill_everything()
             reaped = child.reap()
             duration = time.monotonic() - started
