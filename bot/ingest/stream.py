@@ -8,10 +8,14 @@ fixed kinds (`convert_column`: a value that does not fit becomes null, is counte
 reported in `Dataset.notes`), tokenised with the fixed decisions and appended to one
 Parquet file with one schema. DuckDB then profiles the written file (`large_profile`).
 
-A Parquet file whose sample needs no conversion and no masking is cached as a byte copy:
-only the profile runs. Memory stays bounded by the batch size, except for what masking
-keeps per distinct value of a personal-data column: the token map (accepted: the store
-needs it; a million phone numbers take some 300 MB) and an 8-byte hash for the count.
+A Parquet file whose sample needs no conversion and no masking is profiled as it is; the
+profile's scans also check the rest of the file for what the sample did not show (a row
+with no value, untidy text, PII in a watched column). If they find nothing, the file is
+cached as a byte copy with that profile; else it is converted like any other.
+
+Memory stays bounded by the batch size, except for what masking keeps per distinct value
+of a personal-data column: the token map (accepted: the store needs it; a million phone
+numbers take some 300 MB) and an 8-byte hash for the count.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from bot.ingest.delimited import (
     read_error,
     text_format,
 )
-from bot.ingest.large_profile import count_rows, literal, missing, profile_parquet, quote
+from bot.ingest.large_profile import profile_parquet, scan_parquet
 from bot.ingest.parquet import parquet_error
 from bot.ingest.sniff import Format
 from bot.ingest.types import NULL_TOKENS, Dtype, convert_column, infer_frame
@@ -118,9 +122,10 @@ def ingest_large(
                 isinstance(source, _ParquetSource)
                 and _as_is(source, columns, head, inferred)
                 and not any(d.pii_type is not None or d.free_text for d in decisions)
-                and not _copy_differs(path, head, watched, cache, settings)
             ):
-                return job.copy(head, kinds), {}
+                profile = _profile_as_is(path, head, kinds, watched, cache, settings)
+                if profile is not None:
+                    return job.copy(profile), {}
             batches = _Batches(kinds, {c: inferred[c].dtype for c in inferred.columns}, columns)
             if decisions and (watched or any(d.pii_type or d.free_text for d in decisions)):
                 batches.mask(decisions, watched, _tokeniser(path, settings))
@@ -177,13 +182,12 @@ class _Job:
     source: _CsvSource | _ParquetSource
     sampled: int  # rows that decided the kinds
 
-    def copy(self, head: pd.DataFrame, kinds: dict[str, ColumnKind]) -> Dataset:
-        """A Parquet file the sample shows needs no change: cached as a byte copy."""
-
-        def describe(data: Path) -> Dataset:
-            return self._dataset(profile_parquet(data, head, kinds, self.settings), [], [])
-
-        dataset = self.cache.publish(lambda p: shutil.copyfile(self.path, p), describe)
+    def copy(self, profile: DatasetProfile) -> Dataset:
+        """A Parquet file that needs no change, as its profile showed: cached as a byte copy
+        (the profile of the file is that of the copy)."""
+        dataset = self.cache.publish(
+            lambda p: shutil.copyfile(self.path, p), lambda _: self._dataset(profile, [], [])
+        )
         self.ticker.done(dataset.profile.rows, "cached as it is")
         return dataset
 
@@ -446,25 +450,27 @@ def _prefilter(column: str) -> str:
     return "|".join(f"(?:{finder.prefilter})" for finder in _FINDERS if finder.pii_type in types)
 
 
-def _copy_differs(
-    path: Path, sample: pd.DataFrame, watched: list[str], cache: DatasetCache, settings: Settings
-) -> bool:
-    """Whether, past the sample, the Parquet file holds what the small path would change
-    or mask: rows with no value at all (dropped), text with spaces around it or spelling
-    a missing value (trimmed, made null), or in a watched column what might be PII."""
-    conditions = {
-        "blank": " AND ".join(
-            missing(str(name), ptypes.is_float_dtype(sample[name].dtype)) for name in sample
-        )
-    }
+def _profile_as_is(
+    path: Path,
+    sample: pd.DataFrame,
+    kinds: dict[str, ColumnKind],
+    watched: list[str],
+    cache: DatasetCache,
+    settings: Settings,
+) -> DatasetProfile | None:
+    """The profile of the Parquet file as it is, or None when, past the sample, it holds
+    what the small path would change or mask: rows with no value at all (dropped), text
+    with spaces around it or spelling a missing value (trimmed, made null), or in a
+    watched column what might be PII. Checked in the profile's own scans."""
     watching = set(watched)
-    for name in sample.columns:
-        if ptypes.is_string_dtype(sample[name].dtype):
-            pattern = UNTIDY + (f"|{_prefilter(str(name))}" if name in watching else "")
-            conditions[f"column {name}"] = f"regexp_matches({quote(str(name))}, {literal(pattern)})"
-    work = cache.directory.parent
-    work.mkdir(parents=True, exist_ok=True)
-    return any(count_rows(path, conditions, work, settings).values())
+    patterns = {
+        str(name): UNTIDY + (f"|{_prefilter(str(name))}" if name in watching else "")
+        for name in sample.columns
+        if ptypes.is_string_dtype(sample[name].dtype)
+    }
+    return scan_parquet(
+        path, sample, kinds, settings, work=cache.directory.parent, patterns=patterns, blank=True
+    )
 
 
 def _as_is(

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -228,7 +229,7 @@ def test_unnamed_column_empty_in_the_sample_reports_later_values(tmp_path: Path)
 # ---------------------------------------------------------------- profile
 
 
-def test_large_distinct_counts_are_estimates_within_five_percent(
+def test_large_distinct_counts_are_estimates_within_ten_percent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(large_profile, "EXACT_BELOW", 0)  # estimate everything
@@ -245,7 +246,9 @@ def test_large_distinct_counts_are_estimates_within_five_percent(
             b.examples,
         )
         assert a.distinct is not None and b.distinct is not None
-        assert abs(b.distinct - a.distinct) <= 0.05 * a.distinct, a.name
+        # DuckDB's approx_count_distinct: some 3.5% standard error, 9% at worst measured
+        # (here 6.3% at worst); an estimate is capped at the count of values.
+        assert abs(b.distinct - a.distinct) <= 0.1 * a.distinct, a.name
 
 
 # ---------------------------------------------------------------- Parquet
@@ -261,12 +264,25 @@ def _orders(rows: int = 60_000) -> pd.DataFrame:
             + pd.to_timedelta(rng.integers(0, 365 * 86_400, rows), unit="s"),
             "amount": rng.gamma(2.0, 50.0, rows).round(2),
             "paid": rng.integers(0, 2, rows).astype(bool),
+            "store": pd.Series([f"store {s:02d}" for s in rng.integers(0, 50, rows)], dtype="str"),
         }
     )
 
 
+@pytest.fixture(params=["distinct values", "rows"])
+def matched(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where a typed Parquet file's text is checked: against each column's distinct
+    values (read for the profile anyway), or, for columns with more distinct values than
+    CHECKED_EXACT_BELOW (here: all), against every row."""
+    if request.param == "rows":
+        monkeypatch.setattr(large_profile, "CHECKED_EXACT_BELOW", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("pii", [False, True])
-def test_clean_typed_parquet_is_cached_as_a_byte_copy(tmp_path: Path, pii: bool) -> None:
+def test_clean_typed_parquet_is_cached_as_a_byte_copy(
+    tmp_path: Path, pii: bool, matched: str
+) -> None:
     path = tmp_path / "orders.parquet"
     _orders().to_parquet(path, index=False, row_group_size=10_000)
     lines: list[str] = []
@@ -280,13 +296,15 @@ def test_clean_typed_parquet_is_cached_as_a_byte_copy(tmp_path: Path, pii: bool)
 
 @pytest.mark.parametrize(
     "late",
-    ["blank row", "untidy text", "missing spelled out", "phone in text"],
+    ["blank row", "untidy text", "untidy store", "missing spelled out", "phone in text"],
 )
 def test_parquet_clean_only_in_its_sample_goes_through_the_batches(
-    tmp_path: Path, late: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: str, matched: str
 ) -> None:
     """Past the sample, what the small path would change (drop a row with no values,
-    trim text, read "NA" as missing, mask a phone number) rules the byte copy out."""
+    trim text, read "NA" as missing, mask a phone number) rules the byte copy out, in a
+    text column of 50 values (store), 9,000 (user_id) or one a row (note), whether found
+    among a column's distinct values or in its rows."""
     orders = _orders(40_000)
     orders["note"] = pd.Series([f"order {i}" for i in range(len(orders))], dtype="str")
     row = 30_000
@@ -295,16 +313,29 @@ def test_parquet_clean_only_in_its_sample_goes_through_the_batches(
         orders.loc[row, :] = None
     elif late == "untidy text":
         orders.loc[row, "user_id"] = " U000001 "
+    elif late == "untidy store":
+        orders.loc[row, "store"] = "store 07 "
     elif late == "missing spelled out":
         orders.loc[row, "note"] = "NA"
     else:
         orders.loc[row, "note"] = "call 13800138000 after five"
     path = tmp_path / "late.parquet"
     orders.to_parquet(path, index=False, row_group_size=10_000)
+    found: list[bool] = []  # by each scan_parquet: what its distinct values showed
+    read_distinct = large_profile._distinct
+
+    def spy(*args: Any) -> bool:
+        found.append(read_distinct(*args))
+        return found[-1]
+
+    monkeypatch.setattr(large_profile, "_distinct", spy)
     small, large = _both(tmp_path, path, pii=late == "phone in text")
     assert Path(large.dataset.cache_path).read_bytes() != path.read_bytes()
     _assert_same(small.dataset, large.dataset)
     assert large.tokens == small.tokens
+    # The file as it is was checked (first), then the converted file profiled.
+    assert len(found) == 2 and found[1] is False
+    assert found[0] is (matched == "distinct values" and late != "blank row")
 
 
 def test_parquet_with_personal_data_goes_through_the_batches(tmp_path: Path) -> None:
