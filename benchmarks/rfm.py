@@ -142,7 +142,12 @@ rfm["RFM"] = rfm["R"].astype(str) + rfm["F"].astype(str) + rfm["M"].astype(str)
 print(f"{{len(rfm)}} users; commonest scores {{rfm['RFM'].value_counts().head(3).to_dict()}}")
 '''
 
-DUCKDB_SCRIPT = "import json, sys, duckdb; print(json.dumps(duckdb.sql(sys.argv[1]).fetchall()))"
+# DuckDB's progress bar would print to stdout, before the JSON, on a query over 2 s.
+DUCKDB_SCRIPT = (
+    "import json, sys, duckdb; con = duckdb.connect(); "
+    "con.execute('SET enable_progress_bar = false'); "
+    "print(json.dumps(con.sql(sys.argv[1]).fetchall()))"
+)
 
 
 @dataclass
