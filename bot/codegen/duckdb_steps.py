@@ -10,9 +10,6 @@ pandas once, and the rest of the plan runs as pandas code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from bot.codegen import helpers, steps
 from bot.codegen.context import RenderContext
 from bot.codegen.source import Source
@@ -36,7 +33,7 @@ from bot.models import (
 # saved; the reply still says how many rows the result has in all.
 ROWS_TO_PANDAS = 10_000
 _TRUNC = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-_PANDAS_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+_PANDAS_FREQ = steps.PANDAS_FREQ
 
 
 def header(src: Source, ctx: RenderContext, data_file: str, rows: int | None) -> None:
@@ -388,9 +385,7 @@ def to_pandas(src: Source, ctx: RenderContext) -> None:
     ctx.sql = False
 
 
-Renderer = Callable[[Any, Source, RenderContext], None]
-
-SQL_RENDERERS: dict[str, Renderer] = {
+SQL_RENDERERS: dict[str, steps.Renderer] = {
     "load": render_load,
     "filter": render_filter,
     "window": render_window,

@@ -31,7 +31,7 @@ from bot.models import (
 )
 
 _DATE_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
-_PANDAS_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+PANDAS_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 
 
 def _literal(value: Any) -> str:
@@ -82,7 +82,7 @@ def _describe_filter(step: FilterStep) -> str:
 
 
 def render_window(step: WindowStep, src: Source, ctx: RenderContext) -> None:
-    freq = _PANDAS_FREQ[step.unit]
+    freq = PANDAS_FREQ[step.unit]
     src.comment(
         f"Keep the last {step.last} calendar {step.unit}(s), counted back from the latest "
         "date in the data (the latest period counts as one, even when partial)."
@@ -144,7 +144,7 @@ def aggregate_results(step: AggregateStep, var: str, src: Source) -> None:
 
 
 def render_resample(step: ResampleStep, src: Source, ctx: RenderContext) -> None:
-    freq = _PANDAS_FREQ[step.freq]
+    freq = PANDAS_FREQ[step.freq]
     src.lines(f'period = df[{step.date_column!r}].dt.to_period("{freq}")')
     if step.value_column is None:
         src.line("series = df.groupby(period).size()")
@@ -168,7 +168,7 @@ def resample_results(step: ResampleStep, src: Source, ctx: RenderContext) -> Non
     `last_day` of the data: the result table, its facts and its report (both engines)."""
     ctx.need(helpers.PERIOD_LABELS)
     var = ctx.variable(step.output)
-    freq = _PANDAS_FREQ[step.freq]
+    freq = PANDAS_FREQ[step.freq]
     value = step.value_column or ctx.say("rows", "行数")
     additive = is_additive(step)
     if additive:
