@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.errors import ThreadLabError
-from bot.pii.scan import scan_file
+from bot.pii.scan import sampled_rows, scan_file
 from bot.settings import Settings
 
 
@@ -48,4 +48,8 @@ def scan(data: Path, sheet: str | None, as_json: bool) -> None:
             escape("; ".join(evidence) or d["reason"]),
             escape(", ".join(str(v) for v in d["preview"])),
         )
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    console.print(table)
+    rows = sampled_rows(data, Settings())
+    if rows is not None:
+        console.print(f"A large file: its first {rows:,} rows were scanned, as ingest decides.")

@@ -15,12 +15,16 @@ from bot.ingest.text import TextFormat, detect
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-def read_delimited(path: Path) -> tuple[pd.DataFrame, TextFormat]:
-    """All cells as strings (missing ones null); the first row names the columns."""
+def read_delimited(path: Path, rows: int | None = None) -> tuple[pd.DataFrame, TextFormat]:
+    """All cells as strings (missing ones null); the first row names the columns.
+    `rows`: read only that many data rows."""
     fmt = text_format(path)
     name = path.name
+    options = pandas_options(fmt)
+    if rows is not None:
+        options["nrows"] = rows + 1  # the header is a row here
     try:
-        raw = pd.read_csv(path, **pandas_options(fmt))
+        raw = pd.read_csv(path, **options)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise read_error(name, fmt, exc) from exc
     headers = raw.iloc[0].tolist()

@@ -12,11 +12,18 @@ from bot.errors import IngestError, MalformedFile, TruncatedFile
 from bot.ingest.columns import unique_names
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """The table, with a stored index (if any) turned back into columns."""
+def read_parquet(path: Path, rows: int | None = None) -> pd.DataFrame:
+    """The table (or its first `rows` rows), with a stored index (if any) turned back
+    into columns."""
     name = path.name
     try:
-        frame: pd.DataFrame = pq.read_table(path).to_pandas()
+        if rows is None:
+            frame: pd.DataFrame = pq.read_table(path).to_pandas()
+        else:
+            file = pq.ParquetFile(path)
+            first = next(file.iter_batches(batch_size=rows), None)
+            table = file.schema_arrow.empty_table() if first is None else pa.table(first)
+            frame = table.to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise parquet_error(name, exc) from exc
     if not isinstance(frame.index, pd.RangeIndex):

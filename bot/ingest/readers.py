@@ -24,14 +24,17 @@ class RawTable:
     sheet: str | None = None
 
 
-def read_table(path: Path, fmt: Format, sheet: str | None = None) -> RawTable:
+def read_table(
+    path: Path, fmt: Format, sheet: str | None = None, rows: int | None = None
+) -> RawTable:
+    """The file as read; `rows` limits CSV and Parquet files to their first rows."""
     if fmt == "csv":
-        frame, text = read_delimited(path)
+        frame, text = read_delimited(path, rows)
         return RawTable(frame, encoding=text.encoding, delimiter=text.delimiter)
     if fmt == "excel":
         frame, chosen = read_excel(path, sheet)
         return RawTable(frame, sheet=chosen)
     if fmt == "parquet":
-        return RawTable(read_parquet(path))
+        return RawTable(read_parquet(path, rows))
     frame, encoding = read_json_records(path)
     return RawTable(frame, encoding=encoding)

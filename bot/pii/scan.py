@@ -11,11 +11,12 @@ import pandas as pd
 from bot.errors import FileMissing, IngestError
 from bot.ingest.readers import read_table
 from bot.ingest.sniff import check_magic, file_format
+from bot.ingest.stream import SAMPLE_ROWS
 from bot.ingest.types import infer_frame
 from bot.pii.detect import ColumnDecision, classify_frame
 from bot.pii.secret import installation_secret
 from bot.pii.tokenise import Tokeniser, tokenise_frame
-from bot.settings import Settings
+from bot.settings import MIB, Settings
 
 PREVIEW_ROWS = 3
 
@@ -41,6 +42,13 @@ class ColumnScan:
         }
 
 
+def sampled_rows(path: Path, settings: Settings) -> int | None:
+    """The rows a scan reads: a large CSV or Parquet file's first SAMPLE_ROWS, the rows
+    ingest decides its personal-data columns from; None (all) for other files."""
+    large = path.stat().st_size > settings.stream_ingest_mb * MIB
+    return SAMPLE_ROWS if large and file_format(path) in ("csv", "parquet") else None
+
+
 def scan_file(path: Path, settings: Settings, sheet: str | None = None) -> list[ColumnScan]:
     """Reads the file as ingest does (without caching it) and reports each column."""
     if not path.is_file():
@@ -48,7 +56,7 @@ def scan_file(path: Path, settings: Settings, sheet: str | None = None) -> list[
     fmt = file_format(path)
     try:
         check_magic(path, fmt, path.stat().st_size)
-        table = read_table(path, fmt, sheet)
+        table = read_table(path, fmt, sheet, sampled_rows(path, settings))
     except OSError as exc:
         raise IngestError(f"{path.name} could not be read: {exc.strerror or exc}.") from exc
     frame, kinds = infer_frame(table.frame)
