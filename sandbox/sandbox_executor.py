@@ -224,7 +224,6 @@ class SandboxExecutor:
                 quota=_quota(job.limits) if layers.workdir_tmpfs else None,
                 owner=owner,
                 bind_inputs=layers.jail,
-                spill_on_disk=True,
             )
             try:
                 return self._run_in(work, job, on_event)

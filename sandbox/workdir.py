@@ -71,7 +71,6 @@ def create(
     quota: Quota | None = None,
     owner: tuple[int, int] | None = None,
     bind_inputs: bool = False,
-    spill_on_disk: bool = False,
 ) -> WorkDir:
     """Makes a fresh private dir under `base` holding main.py and the inputs.
 
@@ -79,8 +78,8 @@ def create(
     the uid:gid the job runs as: the dir and its scratch dirs become its. With
     `bind_inputs` the inputs are not copied: empty files stand where the jail binds
     the host's files read-only (no copy of a 10 GB table, and still no way to alter
-    the host's file). With `spill_on_disk` and a quota, <dir>/.spill is a directory
-    on disk next to it, bound in (see SPILL_DIR).
+    the host's file). With a quota, <dir>/.spill is a directory on disk next to it,
+    bound in (see SPILL_DIR).
     """
     base.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix="run-", dir=base))  # mode 0700
@@ -110,7 +109,7 @@ def create(
         if owner is not None:
             for entry in (path, *(path / s for s in SCRATCH)):
                 os.chown(entry, *owner)
-        if mounted and spill_on_disk:
+        if mounted:
             spill = Path(tempfile.mkdtemp(prefix="spill-", dir=base))
             if owner is not None:
                 os.chown(spill, *owner)

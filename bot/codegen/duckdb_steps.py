@@ -28,12 +28,11 @@ from bot.models import (
     TopNStep,
     WindowStep,
 )
+from bot.sql_text import string_literal
 
 # Rows of a row-level result (a table step, the per-user RFM table) handed to pandas and
 # saved; the reply still says how many rows the result has in all.
 ROWS_TO_PANDAS = 10_000
-_TRUNC = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-_PANDAS_FREQ = steps.PANDAS_FREQ
 
 
 def header(src: Source, ctx: RenderContext, data_file: str, rows: int | None) -> None:
@@ -44,14 +43,8 @@ def header(src: Source, ctx: RenderContext, data_file: str, rows: int | None) ->
     src.comment("only the aggregated results. tl.query prints progress for long queries.")
     src.line("con = tl.duckdb_connect()")
     view = ctx.next_view()
-    _execute(
-        src,
-        f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_text(data_file)}, {ROW} = true)",
-    )
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    source = f"read_parquet({string_literal(data_file)}, {ROW} = true)"
+    _execute(src, f"CREATE VIEW {view} AS SELECT * FROM {source}")
 
 
 def _execute(src: Source, sql: str) -> None:
@@ -59,12 +52,22 @@ def _execute(src: Source, sql: str) -> None:
 
 
 def _query(src: Source, target: str, sql_lines: list[str]) -> None:
-    """`target = tl.query(con, <SQL>)`, the SQL laid out on its own lines when it can be."""
+    """`target = tl.query(con, <SQL>)`: a result for pandas."""
+    _call(src, f"{target} = tl.query", sql_lines)
+
+
+def _execute_lines(src: Source, sql_lines: list[str]) -> None:
+    """`tl.execute(con, <SQL>)`: a long statement, run so that its progress shows."""
+    _call(src, "tl.execute", sql_lines)
+
+
+def _call(src: Source, call: str, sql_lines: list[str]) -> None:
+    """`call(con, <SQL>)`, the SQL laid out on its own lines when it can be."""
     body = "\n".join(sql_lines)
     if '"""' in body or "\\" in body:
-        src.line(f"{target} = tl.query(con, {' '.join(s.strip() for s in sql_lines)!r})")
+        src.line(f"{call}(con, {' '.join(s.strip() for s in sql_lines)!r})")
         return
-    src.line(f'{target} = tl.query(con, """')
+    src.line(f'{call}(con, """')
     for line in sql_lines:
         src.line(f"    {line}")
     src.line('""")')
@@ -136,7 +139,7 @@ def render_filter(step: FilterStep, src: Source, ctx: RenderContext) -> None:
 
 
 def render_window(step: WindowStep, src: Source, ctx: RenderContext) -> None:
-    freq = _PANDAS_FREQ[step.unit]
+    freq = steps.PANDAS_FREQ[step.unit]
     column = ident(step.column)
     src.comment(
         f"Keep the last {step.last} calendar {step.unit}(s), counted back from the latest "
@@ -220,14 +223,14 @@ def render_resample(step: ResampleStep, src: Source, ctx: RenderContext) -> None
         src,
         "totals",
         [
-            f"SELECT date_trunc('{_TRUNC[step.freq]}', {date}) AS period, {value} AS value",
+            f"SELECT date_trunc('{step.freq}', {date}) AS period, {value} AS value",
             f"FROM {ctx.view}",
             f"WHERE {date} IS NOT NULL",
             "GROUP BY period",
             "ORDER BY period",
         ],
     )
-    freq = _PANDAS_FREQ[step.freq]
+    freq = steps.PANDAS_FREQ[step.freq]
     src.line(
         'series = pd.Series(totals["value"].to_numpy(), '
         f'index=pd.DatetimeIndex(totals["period"]).to_period("{freq}"))'
@@ -292,7 +295,7 @@ def render_rfm(step: RFMStep, src: Source, ctx: RenderContext) -> None:
         f"tie-break: {step.bins} = most recent, most frequent, highest spend."
     )
     segments = [
-        f"        WHEN {_pattern(pattern, middle)} THEN {_text(name)}"
+        f"        WHEN {_pattern(pattern, middle)} THEN {string_literal(name)}"
         for pattern, name in helpers.RFM_SEGMENT_NAMES[ctx.language].items()
     ]
     _execute_lines(
@@ -353,18 +356,6 @@ def _pattern(pattern: tuple[bool, bool, bool], middle: float) -> str:
         f'"{score}" {">" if high else "<="} {middle:g}'
         for score, high in zip("RFM", pattern, strict=True)
     )
-
-
-def _execute_lines(src: Source, sql_lines: list[str]) -> None:
-    """A long statement, through tl.execute so its progress shows."""
-    body = "\n".join(sql_lines)
-    if '"""' in body or "\\" in body:
-        src.line(f"tl.execute(con, {' '.join(s.strip() for s in sql_lines)!r})")
-        return
-    src.line('tl.execute(con, """')
-    for line in sql_lines:
-        src.line(f"    {line}")
-    src.line('""")')
 
 
 def render_chart(step: ChartStep, src: Source, ctx: RenderContext) -> None:

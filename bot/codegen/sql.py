@@ -13,6 +13,9 @@ import re
 from typing import Any
 
 from bot.models import FilterStep
+from bot.sql_text import ident, string_literal
+
+__all__ = ["ROW", "arithmetic", "condition", "ident", "literal"]
 
 # The column read_parquet(..., file_row_number = true) adds: the file's row order, which
 # pandas keeps implicitly and SQL only when asked (ties in top-N, table order).
@@ -25,11 +28,6 @@ _ARITHMETIC_TOKEN = re.compile(
     r"|(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)|(?P<op>\*\*|[-+*/()]))"
 )
 _NOT_COLUMNS = frozenset({"and", "or", "not", "in", "is", "True", "False", "None"})
-
-
-def ident(name: str) -> str:
-    """A column or alias name as a quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def literal(value: Any) -> str:
@@ -51,7 +49,7 @@ def literal(value: Any) -> str:
     text = str(value)
     if _DATE_LITERAL.match(text):
         return f"TIMESTAMP '{text.replace('T', ' ')}'"
-    return "'" + text.replace("'", "''") + "'"
+    return string_literal(text)
 
 
 def condition(step: FilterStep) -> str:
@@ -71,8 +69,7 @@ def condition(step: FilterStep) -> str:
     if step.op == "not in":
         return f"({column} IS NULL OR {column} NOT IN ({values}))"
     # contains: pandas tests the text of the value (astype(str)), literally.
-    needle = "'" + str(step.value).replace("'", "''") + "'"
-    return f"contains(CAST({column} AS VARCHAR), {needle})"
+    return f"contains(CAST({column} AS VARCHAR), {string_literal(str(step.value))})"
 
 
 def arithmetic(expression: str) -> str | None:

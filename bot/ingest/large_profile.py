@@ -44,6 +44,7 @@ from pandas.api import types as ptypes
 from bot.ingest.profile import EXAMPLES, RANGED, json_value
 from bot.models import ColumnKind, ColumnProfile, DatasetProfile
 from bot.settings import Settings
+from bot.sql_text import ident, string_literal
 
 DAY_US = 86_400_000_000
 DAY_NS = DAY_US * 1000
@@ -78,7 +79,7 @@ def scan_parquet(
     finds something: with `blank`, a row where every column is missing; in a text column
     named in `patterns`, a value matching its RE2 pattern. `work`: where DuckDB may spill."""
     patterns = patterns or {}
-    source = f"read_parquet({literal(str(data))})"
+    source = f"read_parquet({string_literal(str(data))})"
     plans = [
         _Plan(str(name), kinds[str(name)], sample[name], patterns.get(str(name)))
         for name in sample.columns
@@ -99,7 +100,7 @@ def scan_parquet(
         if exact and _distinct(connection, source, exact):
             return None
         checks = [
-            f"regexp_matches({quote(p.name)}, {literal(p.pattern)})"
+            f"regexp_matches({ident(p.name)}, {string_literal(p.pattern)})"
             for p in plans
             if p.pattern is not None and not p.checks_distinct
         ]
@@ -120,7 +121,7 @@ def _distinct(connection: duckdb.DuckDBPyConnection, source: str, plans: list[_P
     for i, plan in enumerate(plans):
         hits = "0"
         if plan.checks_distinct and plan.pattern is not None:
-            hits = f"count(*) FILTER (WHERE regexp_matches(v, {literal(plan.pattern)}))"
+            hits = f"count(*) FILTER (WHERE regexp_matches(v, {string_literal(plan.pattern)}))"
         branches.append(
             f"SELECT {i} AS i, count(v) AS n, {hits} AS hits "
             f"FROM (SELECT DISTINCT {plan.value} AS v FROM {source})"
@@ -178,7 +179,7 @@ class _Plan:
     @property
     def value(self) -> str:
         """The column as DuckDB should aggregate it."""
-        column = quote(self.name)
+        column = ident(self.name)
         if self.floating:  # NaN is missing to pandas (the small path), a value to DuckDB
             return f"CASE WHEN isnan({column}) THEN NULL ELSE {column} END"
         return column
@@ -188,7 +189,7 @@ class _Plan:
         whose NaN DuckDB counts as a value)."""
         if self.floating:
             return []
-        column = quote(self.name)
+        column = ident(self.name)
         if self.kind == "datetime":
             epoch = "epoch_ns" if self.unit == "ns" else "epoch_us"
             return [f"count({column})", f"{epoch}(min({column}))", f"{epoch}(max({column}))"]
@@ -219,7 +220,7 @@ class _Plan:
         if self.kind == "datetime":
             epoch = "epoch_ns" if self.unit == "ns" else "epoch_us"
             day = DAY_NS if self.unit == "ns" else DAY_US
-            out.append(f"bool_and({epoch}({quote(self.name)}) % {day} = 0)")
+            out.append(f"bool_and({epoch}({ident(self.name)}) % {day} = 0)")
         if self.kind != "boolean":  # (at most 2: read exactly, cheaply, with the others)
             out.append(f"approx_count_distinct({value})")
         return out
@@ -266,13 +267,3 @@ class _Plan:
         if self.tz is not None:
             stamp = stamp.tz_localize("UTC").tz_convert(self.tz)
         return stamp
-
-
-def quote(name: str) -> str:
-    """A column name as a DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + text.replace("'", "''") + "'"
