@@ -26,6 +26,9 @@ class ColumnProfile(BaseModel):
     dtype: str  # the pandas dtype in the Parquet cache
     nulls: int
     distinct: int | None = None
+    # True: each present value occurs once; False: some repeat; None: not known (a large
+    # table proves it only for a column whose values strictly rise or fall down the file).
+    unique: bool | None = None
     min: Any = None
     max: Any = None
     examples: list[Any] = Field(default_factory=list)

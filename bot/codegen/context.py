@@ -42,6 +42,10 @@ class RenderContext:
     views: int = 0
     integer_columns: frozenset[str] = frozenset()  # whose SUM must stay an integer
     dtypes: dict[str, str] = field(default_factory=dict)  # the cache's, for to_pandas
+    # Columns whose values occur once in the working table: filters keep that true; a
+    # derive step that writes one of these names removes it.
+    unique_columns: set[str] = field(default_factory=set)
+    derived: set[str] = field(default_factory=set)  # columns the plan's derive steps made
 
     def next_view(self) -> str:
         """A fresh view name; it becomes the working table's."""

@@ -23,6 +23,9 @@ class Engine:
     # (column, pandas dtype) as in the Parquet cache: a table DuckDB hands to pandas gets
     # them back (its integers arrive as int64 where pandas read Int64).
     dtypes: tuple[tuple[str, str], ...] = ()
+    # Columns known to hold each value once (ColumnProfile.unique): a distinct count of
+    # one is a plain count of its values, which needs no hash set of 50M order ids.
+    unique_columns: frozenset[str] = frozenset()
 
 
 PANDAS = Engine()
@@ -35,4 +38,7 @@ def choose_engine(dataset: Dataset, duckdb_min_rows: int) -> Engine:
         return PANDAS
     integers = frozenset(c.name for c in profile.columns if c.kind == "integer")
     dtypes = tuple((c.name, c.dtype) for c in profile.columns)
-    return Engine("duckdb", rows=profile.rows, integer_columns=integers, dtypes=dtypes)
+    unique = frozenset(c.name for c in profile.columns if c.unique)
+    return Engine(
+        "duckdb", rows=profile.rows, integer_columns=integers, dtypes=dtypes, unique_columns=unique
+    )

@@ -63,6 +63,7 @@ def generate_code(plan: Plan, engine: Engine = PANDAS) -> str:
         language=plan.language,
         integer_columns=engine.integer_columns,
         dtypes=dict(engine.dtypes),
+        unique_columns=set(engine.unique_columns),
     )
     connection = Source()
     if engine.kind == "duckdb":

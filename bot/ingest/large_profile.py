@@ -5,7 +5,11 @@ is never in memory whole, so DuckDB scans the file instead, under the ingest mem
 and spilling to a temporary directory. Rows, nulls and min/max are exact and formatted as
 `profile.json_value` formats them. The scans are few and share their work:
 
-1. counts and min/max that Parquet's statistics answer (no scan at all);
+1. counts and min/max that Parquet's statistics answer (no scan at all), then, for an
+   integer column whose values strictly rise or fall through the sample (order ids,
+   sequence numbers), one read of that column that proves it unique (monotonic.py): its
+   distinct count is then exact, and later `count(DISTINCT ...)` over it needs no hash
+   set (the engine's unique columns);
 2. one scan for what they cannot: NaN in float columns (missing to pandas), whether
    timestamps are whole days, and each column's distinct count estimate (DuckDB's
    `approx_count_distinct`: some 3.5% standard error, 9% at worst measured; a unique
@@ -15,7 +19,8 @@ and spilling to a temporary directory. Rows, nulls and min/max are exact and for
 3. one query reading the distinct values (`SELECT DISTINCT`, a branch per column) of each
    column estimated at no more than EXACT_BELOW, and of booleans: their count replaces
    the estimate, so "5 regions" is never "6 regions" (the planner only cares about small
-   counts: charts of some 50 groups at most). Larger counts stay estimates.
+   counts: charts of some 50 groups at most). Larger counts stay estimates, and whether
+   such a column is unique stays unknown (None) unless the first step proved it.
 
 `scan_parquet` can also check, in the same scans, what would keep the file from being
 cached as it is: a row with no value, or text matching a pattern. A text column's pattern
@@ -41,6 +46,7 @@ import duckdb
 import pandas as pd
 from pandas.api import types as ptypes
 
+from bot.ingest.monotonic import strictly_monotonic
 from bot.ingest.profile import EXAMPLES, RANGED, json_value
 from bot.models import ColumnKind, ColumnProfile, DatasetProfile
 from bot.settings import Settings
@@ -91,6 +97,8 @@ def scan_parquet(
         at = 1
         for plan in plans:
             at = plan.read_stats(row, at)
+            if plan.may_be_monotonic and strictly_monotonic(data, plan.name):
+                plan.unique, plan.distinct = True, plan.present
         scans = [s for plan in plans for s in plan.scan_selects()]
         row = _one(connection, f"SELECT {', '.join(scans)} FROM {source}") if scans else ()
         at = 0
@@ -170,6 +178,7 @@ class _Plan:
         self.unit = "ns" if getattr(dtype, "unit", None) == "ns" else "us"
         self.present = 0
         self.distinct = 0
+        self.unique: bool | None = None  # proven by the order of its values, or counted
         self.low: Any = None
         self.high: Any = None
         self.date_only = False
@@ -183,6 +192,16 @@ class _Plan:
         if self.floating:  # NaN is missing to pandas (the small path), a value to DuckDB
             return f"CASE WHEN isnan({column}) THEN NULL ELSE {column} END"
         return column
+
+    @property
+    def may_be_monotonic(self) -> bool:
+        """Worth proving unique by one read (monotonic.py): an integer column whose values
+        strictly rise or fall through the sample."""
+        if self.kind != "integer" or self.floating or not self.present:
+            return False
+        values = self.sample.dropna()
+        ordered = values.is_monotonic_increasing or values.is_monotonic_decreasing
+        return bool(ordered and values.is_unique)
 
     def stats_selects(self) -> list[str]:
         """What Parquet's statistics answer: counts of values, min and max (not of floats,
@@ -221,7 +240,7 @@ class _Plan:
             epoch = "epoch_ns" if self.unit == "ns" else "epoch_us"
             day = DAY_NS if self.unit == "ns" else DAY_US
             out.append(f"bool_and({epoch}({ident(self.name)}) % {day} = 0)")
-        if self.kind != "boolean":  # (at most 2: read exactly, cheaply, with the others)
+        if self.kind != "boolean" and not self.unique:  # (booleans: read exactly, cheaply)
             out.append(f"approx_count_distinct({value})")
         return out
 
@@ -237,10 +256,10 @@ class _Plan:
                 # since the epoch: judge by the sample there.
                 values = self.sample.dropna()
                 self.date_only = bool((values.dt.normalize() == values).all())
-        if self.kind != "boolean":
+        if self.kind != "boolean" and not self.unique:
             # An estimate may exceed the count of values: a unique column's comes out exact.
             self.distinct, at = min(int(row[at] or 0), self.present), at + 1
-        if self.present:
+        if self.present and not self.unique:
             self.checks_distinct = self.pattern is not None and self.distinct <= CHECKED_EXACT_BELOW
             self.reads_distinct = self.distinct <= EXACT_BELOW or self.checks_distinct
         return at
@@ -255,6 +274,7 @@ class _Plan:
             dtype=str(self.sample.dtype),
             nulls=rows - self.present,
             distinct=self.distinct,
+            unique=self.distinct == self.present if self.reads_distinct else self.unique,
             min=json_value(self.low, self.kind, date_only),
             max=json_value(self.high, self.kind, date_only),
             examples=[e for e in examples if e is not None][:EXAMPLES],

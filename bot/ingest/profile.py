@@ -29,12 +29,14 @@ def profile_column(name: str, series: pd.Series, kind: ColumnKind) -> ColumnProf
         low = json_value(values.min(), kind, date_only)
         high = json_value(values.max(), kind, date_only)
     examples = [json_value(v, kind, date_only) for v in values.unique()[: EXAMPLES * 2]]
+    distinct = int(series.nunique(dropna=True))
     return ColumnProfile(
         name=name,
         kind=kind,
         dtype=str(series.dtype),
         nulls=int(series.isna().sum()),
-        distinct=int(series.nunique(dropna=True)),
+        distinct=distinct,
+        unique=distinct == len(values),
         min=low,
         max=high,
         examples=[e for e in examples if e is not None][:EXAMPLES],

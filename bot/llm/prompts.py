@@ -174,6 +174,8 @@ def _column_line(c: ColumnProfile) -> str:
     parts = [f"{c.name} ({c.kind}", f"nulls {c.nulls}"]
     if c.distinct is not None:
         parts.append(f"distinct {c.distinct}")
+    if c.unique and c.nulls == 0:
+        parts.append("unique")  # a key: counting its distinct values counts rows
     if c.min is not None and c.max is not None:
         parts.append(f"range {c.min} .. {c.max}")
     line = ", ".join(parts) + ")"

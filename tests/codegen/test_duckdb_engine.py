@@ -50,6 +50,7 @@ def _orders(rows: int = 3000, seed: int = 7) -> pd.DataFrame:
         {
             "user_id": rng.choice(users, rows, p=weights / weights.sum()),
             "order_id": rng.integers(1, rows // 2, rows),  # repeats: several rows per order
+            "line_id": np.arange(1, rows + 1),  # one per row: ingest proves it unique
             "amount": np.round(rng.lognormal(3, 1, rows), 2),
             "qty": rng.integers(1, 6, rows),
             "date": pd.Timestamp("2024-01-10")
@@ -121,8 +122,9 @@ def _answer(result: RunResult) -> str:
 DUCKDB = Engine(
     "duckdb",
     rows=3000,
-    integer_columns=frozenset({"order_id", "qty"}),
-    dtypes=(("order_id", "Int64"), ("qty", "Int64")),
+    integer_columns=frozenset({"order_id", "line_id", "qty"}),
+    dtypes=(("order_id", "Int64"), ("line_id", "Int64"), ("qty", "Int64")),
+    unique_columns=frozenset({"line_id"}),
 )
 
 PLANS: dict[str, tuple[list[Step], str]] = {
@@ -220,6 +222,27 @@ PLANS: dict[str, tuple[list[Step], str]] = {
         ],
         "{rfm_users} {rfm_top_segment} {rfm_segment_counts}",
     ),
+    "unique_lines": (
+        [
+            FilterStep(column="city", op="!=", value="Beijing"),
+            AggregateStep(
+                output="lines",
+                by=["city"],
+                metrics=[
+                    Metric(column="line_id", func="nunique", name="lines"),
+                    Metric(column="order_id", func="nunique", name="orders"),
+                ],
+            ),
+            RFMStep(
+                user_column="user_id",
+                date_column="date",
+                amount_column="amount",
+                order_column="line_id",
+                reference_date=dt.date(2025, 9, 2),
+            ),
+        ],
+        "{lines_top_group} {rfm_users} {rfm_segment_counts}",
+    ),
     "rfm_rows_integer_amount": (
         [
             RFMStep(
@@ -235,10 +258,15 @@ PLANS: dict[str, tuple[list[Step], str]] = {
     "derive": (
         [
             DeriveStep(name="value", expression="amount * qty + 1"),
+            DeriveStep(name="qty", expression="qty * 2"),  # overwrites, as in pandas
+            DeriveStep(name="value", expression="value - qty"),
             AggregateStep(
                 output="by_city",
                 by=["city"],
-                metrics=[Metric(column="value", func="sum", name="value")],
+                metrics=[
+                    Metric(column="value", func="sum", name="value"),
+                    Metric(column="qty", func="sum", name="qty"),
+                ],
             ),
         ],
         "{by_city_top_group} {by_city_top_value:.4f}",
@@ -276,16 +304,19 @@ def test_duckdb_and_pandas_engines_agree(
         pd.testing.assert_frame_equal(got[table][1], frame, check_dtype=False, rtol=1e-9)
 
 
-def test_each_plan_exercises_duckdb_before_any_fallback() -> None:
-    # Only the plan built to fall back may load the rows into pandas.
-    plan_dataset = Dataset.model_validate(
+def _plan_dataset() -> Dataset:
+    return Dataset.model_validate(
         {
             "id": "x", "name": "orders.csv", "source_path": "x", "cache_path": "x",
             "size_bytes": 1, "format": "csv", "profile": {"rows": 1, "columns": []},
         }
     )  # fmt: skip
+
+
+def test_each_plan_exercises_duckdb_before_any_fallback() -> None:
+    # Only the plan built to fall back may load the rows into pandas.
     for name, (steps, template) in PLANS.items():
-        code = generate_code(_plan(plan_dataset, *steps, template=template), DUCKDB)
+        code = generate_code(_plan(_plan_dataset(), *steps, template=template), DUCKDB)
         assert ("goes to pandas" in code) == (name == "pandas_only_steps"), name
 
 
@@ -293,7 +324,19 @@ def test_the_engine_follows_the_row_threshold(dataset: Dataset) -> None:
     assert choose_engine(dataset, duckdb_min_rows=dataset.profile.rows + 1) == PANDAS
     chosen = choose_engine(dataset, duckdb_min_rows=dataset.profile.rows)
     assert chosen.kind == "duckdb"
-    assert chosen.integer_columns == {"order_id", "qty"}
+    assert chosen.integer_columns == {"order_id", "line_id", "qty"}
+    assert chosen.unique_columns == {"line_id"}  # order_id repeats
+
+
+def test_distinct_counts_of_a_unique_column_count_its_values() -> None:
+    steps, template = PLANS["unique_lines"]
+    code = generate_code(_plan(_plan_dataset(), *steps, template=template), DUCKDB)
+    assert 'count("line_id")' in code and 'count(DISTINCT "line_id")' not in code
+    assert 'count(DISTINCT "order_id")' in code
+    # A derived column of the same name is a new column, not known to be unique.
+    derived = [DeriveStep(name="line_id", expression="qty * 2"), *steps[1:]]
+    code = generate_code(_plan(_plan_dataset(), *derived, template=template), DUCKDB)
+    assert 'count(DISTINCT "line_id")' in code and 'count("line_id")' not in code
 
 
 def test_rows_beyond_what_pandas_gets_are_counted_not_dropped_silently(

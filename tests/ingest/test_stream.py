@@ -251,6 +251,43 @@ def test_large_distinct_counts_are_estimates_within_ten_percent(
         assert abs(b.distinct - a.distinct) <= 0.1 * a.distinct, a.name
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_column_in_order_is_proven_unique_others_stay_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """With every distinct count an estimate, a column that strictly rises or falls is
+    still counted exactly and known unique; a unique column out of order, or one in
+    order only through the sample, is an estimate of unknown uniqueness."""
+    monkeypatch.setattr(large_profile, "EXACT_BELOW", 0)
+    rows = 90_000
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "seq": np.arange(10, rows + 10, dtype=np.int64),
+            "countdown": np.arange(rows, 0, -1, dtype=np.int64) * 3,
+            "shuffled": rng.permutation(rows).astype(np.int64),
+            # in order through the sample (1,000 rows), then a value again
+            "late_repeat": np.where(np.arange(rows) == 50_000, 7, np.arange(rows)),
+        }
+    )
+    path = tmp_path / f"keys.{fmt}"
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False, row_group_size=10_000)
+    else:
+        frame.to_csv(path, index=False)
+    small, large = _both(tmp_path, path)
+    found = {c.name: (c.distinct, c.unique) for c in large.dataset.profile.columns}
+    assert found["seq"] == (rows, True) and found["countdown"] == (rows, True)
+    assert found["shuffled"][1] is None and found["late_repeat"][1] is None
+    # The small path counts exactly, so it knows both ways.
+    assert {c.name: c.unique for c in small.dataset.profile.columns} == {
+        "seq": True,
+        "countdown": True,
+        "shuffled": True,
+        "late_repeat": False,
+    }
+
+
 # ---------------------------------------------------------------- Parquet
 
 
