@@ -332,11 +332,13 @@ def test_distinct_counts_of_a_unique_column_count_its_values() -> None:
     steps, template = PLANS["unique_lines"]
     code = generate_code(_plan(_plan_dataset(), *steps, template=template), DUCKDB)
     assert 'count("line_id")' in code and 'count(DISTINCT "line_id")' not in code
+    assert "SELECT DISTINCT" not in code
     assert 'count(DISTINCT "order_id")' in code
     # A derived column of the same name is a new column, not known to be unique.
     derived = [DeriveStep(name="line_id", expression="qty * 2"), *steps[1:]]
     code = generate_code(_plan(_plan_dataset(), *derived, template=template), DUCKDB)
-    assert 'count(DISTINCT "line_id")' in code and 'count("line_id")' not in code
+    assert 'count(DISTINCT "line_id")' in code  # the metric
+    assert 'SELECT DISTINCT "user_id", "line_id"' in code  # RFM counts distinct orders apart
 
 
 def test_rows_beyond_what_pandas_gets_are_counted_not_dropped_silently(
