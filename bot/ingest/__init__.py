@@ -20,6 +20,7 @@ from bot.ingest.readers import read_table
 from bot.ingest.sniff import SUPPORTED, check_magic, file_format
 from bot.ingest.stream import ingest_large
 from bot.ingest.types import infer_frame
+from bot.memory import release_freed_memory
 from bot.models import Dataset, MaskedColumn
 from bot.pii.detect import classify_frame
 from bot.pii.secret import installation_secret
@@ -70,6 +71,17 @@ def ingest_with_tokens(
     progress: Callable[[str], None] | None = None,
 ) -> Ingested:
     """`ingest`, also returning the token map of what was masked."""
+    try:
+        return _ingest(path, settings, sheet, progress)
+    finally:
+        # What reading and converting the file freed goes back to the host, for the
+        # sandbox run that follows (and, in the bot, the next file).
+        release_freed_memory()
+
+
+def _ingest(
+    path: Path, settings: Settings, sheet: str | None, progress: Callable[[str], None] | None
+) -> Ingested:
     path = Path(path)
     name = path.name
     if not path.exists():
