@@ -14,7 +14,10 @@ earlier --keep run left it in --work), then, on that file and in this order:
   counts must equal ThreadLab's segment table; the run fails if they differ. Monetary is
   fsum (Kahan), as pandas' groupby sum, so neither summation order nor thread count moves
   a total by an ulp. The same query once more with exact DECIMAL(18, 2) totals (not
-  timed) shows whether float totals split users whose spend is equal to the cent.
+  timed) shows whether float totals split users whose spend is equal to the cent; and
+  once with frequency as count(order_id) (timed), equal here because every order id
+  occurs once: the query ThreadLab runs when ingest proved order_id unique, which it
+  does when the ids rise down the file (see --shuffled-orders for when they do not).
 - pandas (the seed article): read_parquet / read_csv(parse_dates=["date"]), groupby-agg,
   qcut of ranks; once in a plain subprocess with no cap, and once in ThreadLab's sandbox
   (`threadlab sandbox run --memory 1024`) to see whether it survives a 1 GB cap.
@@ -31,7 +34,7 @@ Targets (the issue's, for 50M rows; judged at every size): ThreadLab completes u
 1.5x the bare DuckDB query's.
 
     .venv/bin/python benchmarks/rfm.py [--rows 10000000 50000000] [--csv-rows 10000000]
-        [--seed 7] [--work DIR] [--keep] [--skip-pandas] [--timeout 1800]
+        [--seed 7] [--work DIR] [--keep] [--skip-pandas] [--shuffled-orders] [--timeout 1800]
     .venv/bin/python benchmarks/rfm.py --rows 200000 --csv-rows 200000   # a quick run
 
 Exits 1 when a segment count check fails or could not be made (ThreadLab failed).
@@ -279,15 +282,20 @@ def segment_labels(language: str) -> dict[tuple[bool, bool, bool], str]:
     return labels
 
 
-def duckdb_sql(path: Path, fmt: str, rfm: Rfm, exact: bool = False) -> str:
+def duckdb_sql(
+    path: Path, fmt: str, rfm: Rfm, exact: bool = False, count_orders: bool = False
+) -> str:
     """ThreadLab's RFM (bot/codegen/steps.py render_rfm) as one DuckDB statement; `exact`
-    sums money as DECIMAL, so that totals equal to the cent tie."""
+    sums money as DECIMAL, so that totals equal to the cent tie; `count_orders` counts
+    order ids instead of distinct ones (the same where each occurs once)."""
 
     def q(name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
 
     user = q(rfm.user)
     frequency = f"count(DISTINCT {q(rfm.order)})" if rfm.order else "count(*)"
+    if rfm.order and count_orders:
+        frequency = f"count({q(rfm.order)})"
     amount = q(rfm.amount)
     monetary = f"sum(CAST({amount} AS DECIMAL(18, 2)))" if exact else f"fsum({amount})"
     middle = rfm.bins / 2
@@ -335,6 +343,8 @@ class Results:
     rfm: Rfm
     duckdb: Measured
     exact_counts: dict[str, int] | None  # DECIMAL totals, not timed
+    counted: Measured | None  # bare DuckDB with count(order_id); None without orders
+    frequency_sql: str  # how ThreadLab's generated code counted orders
     pandas: Measured | None = None
     capped: Measured | None = None
     capped_json: dict[str, Any] | None = None
@@ -352,12 +362,27 @@ class Results:
         return str((self.capped_json or {}).get("status", "no JSON"))
 
 
+def frequency_in(data_dir: Path) -> str:
+    """How the analysis ThreadLab generated counted orders, read from its code."""
+    code = "\n".join(p.read_text() for p in data_dir.glob("code/runs/*/analysis.py"))
+    if "SELECT DISTINCT" in code:
+        return "distinct (user, order) pairs counted apart"
+    if "count(DISTINCT" in code:
+        return "count(DISTINCT order)"
+    if "ingest found each value once" in code:
+        return "count(order): ingest proved the order ids unique"
+    if "nunique" in code:
+        return "pandas nunique (a table under the DuckDB threshold)"
+    return "not found in the generated code"
+
+
 def measure_case(case: Case, args: argparse.Namespace, run_dir: Path) -> Results:
     tl_dir = run_dir / "threadlab"
     ask = [str(BIN / "threadlab"), "ask", str(case.path), QUESTION, "--json"]
     ask += ["--out", str(tl_dir / "out")]
     tl = measure(ask, "threadlab", tl_dir, threadlab_env(tl_dir, args.timeout))
     outcome = last_json(tl.stdout) or {}
+    frequency_sql = frequency_in(tl_dir / "data")
     if not args.keep:  # its Parquet cache is as large as the input
         shutil.rmtree(tl_dir / "data", ignore_errors=True)
 
@@ -369,7 +394,13 @@ def measure_case(case: Case, args: argparse.Namespace, run_dir: Path) -> Results
     exact = measure(
         [sys.executable, "-c", DUCKDB_SCRIPT, exact_sql], "exact", run_dir, {**os.environ}
     )
-    results = Results(tl, outcome, rfm, db, counts_of(exact))
+    counted = None
+    if rfm.order:
+        counted_sql = duckdb_sql(case.path, case.fmt, rfm, count_orders=True)
+        counted = measure(
+            [sys.executable, "-c", DUCKDB_SCRIPT, counted_sql], "counted", run_dir, {**os.environ}
+        )
+    results = Results(tl, outcome, rfm, db, counts_of(exact), counted, frequency_sql)
     if args.skip_pandas:
         return results
 
@@ -418,6 +449,8 @@ def report(case: Case, r: Results) -> bool:
     line("ThreadLab ask (1 GB cap)", tl, r.threadlab_status, sandbox_peak(r.outcome))
     line("pandas, article (no cap)", pandas, "ok" if pandas and pandas.rc == 0 else "failed")
     line("bare DuckDB query", db, "ok" if db.rc == 0 else "failed")
+    if r.counted is not None:
+        line("bare DuckDB, count(order_id)", r.counted, "ok" if r.counted.rc == 0 else "failed")
     capped_peak = (r.capped_json or {}).get("peak_memory_bytes")
     line("pandas, article (1 GB sandbox)", r.capped, r.capped_status, capped_peak)
     if r.threadlab_status != "ok":
@@ -436,6 +469,12 @@ def report(case: Case, r: Results) -> bool:
         print(f"ThreadLab peak / pandas peak: {memory_ratio:.3f}")
     if wall_ratio is not None:
         print(f"ThreadLab wall / DuckDB wall: {wall_ratio:.2f}x")
+    print(f"ThreadLab counted orders as: {r.frequency_sql}")
+    if r.counted is not None and r.counted.rc == 0:
+        print(
+            f"ThreadLab wall / DuckDB wall with count(order_id): "
+            f"{tl.wall_s / r.counted.wall_s:.2f}x (the fixed costs: start, ingest, sandbox)"
+        )
 
     matched = check_counts(r)
     print("targets (the issue's, for 50M rows):")
@@ -498,6 +537,9 @@ def main() -> None:
     )
     parser.add_argument("--skip-pandas", action="store_true", help="no pandas runs")
     parser.add_argument(
+        "--shuffled-orders", action="store_true", help="order ids out of order (rfm_data.py)"
+    )
+    parser.add_argument(
         "--timeout", type=float, default=1800, help="sandbox wall-time limit, s (CPU: x cores)"
     )
     args = parser.parse_args()
@@ -513,7 +555,7 @@ def main() -> None:
     ok = True
     try:
         for rows, fmt in [(r, "parquet") for r in args.rows] + [(r, "csv") for r in args.csv_rows]:
-            spec = Spec(rows, args.users or users_for(rows), args.seed)
+            spec = Spec(rows, args.users or users_for(rows), args.seed, args.shuffled_orders)
             data = generate(spec, fmt, work)
             made.append(data.path)
             if data.reused:
@@ -524,7 +566,7 @@ def main() -> None:
                     f"{data.active_users:,} of {spec.users:,} users active, "
                     f"{data.under_5_share:.1%} of amounts under 5"
                 )
-            run_dir = work / f"run_{rows}_{fmt}_s{args.seed}"
+            run_dir = work / spec.file_name(fmt).replace(".", "_run_")
             shutil.rmtree(run_dir, ignore_errors=True)
             made.append(run_dir)
             case = Case(rows, fmt, data.path, spec.users)

@@ -1,6 +1,7 @@
 """Synthetic transactions for the RFM benchmark: deterministic, written in chunks.
 
-Columns: user_id (int64), order_id (int64, unique per row), amount (float64, cents),
+Columns: user_id (int64), order_id (int64, unique per row, rising down the file unless
+shuffled), amount (float64, cents),
 date (midnight timestamps in Parquet, ISO YYYY-MM-DD in CSV), store and category
 (strings). The table is never in memory whole: each chunk of CHUNK_ROWS rows is drawn
 from its own generator, seeded by (seed, chunk index), and appended to the file, so a
@@ -14,8 +15,12 @@ file depends only on (rows, users, seed) and Parquet and CSV hold the same rows.
 - amounts: lognormal, with the median chosen so that about 10% are under 5; rounded
   to cents, at least 0.01.
 - store: 50 names S001..S050, category: a dozen words, both with skewed shares.
+- order ids: ORDER_ID_BASE + row number, as an export sorted by order would have them;
+  with `shuffled_orders`, the ids of each chunk in a random order of their own (still
+  unique, but not in order: ingest can no longer prove them unique cheaply).
 
-    .venv/bin/python benchmarks/rfm_data.py --rows 1000000 [--csv] [--out DIR]
+    .venv/bin/python benchmarks/rfm_data.py --rows 1000000 [--csv] [--shuffled-orders]
+        [--out DIR]
 """
 
 from __future__ import annotations
@@ -78,9 +83,11 @@ class Spec:
     rows: int
     users: int
     seed: int
+    shuffled_orders: bool = False
 
     def file_name(self, fmt: str) -> str:
-        return f"tx_v{VERSION}_{self.rows}r_{self.users}u_s{self.seed}.{fmt}"
+        orders = "_shuffled" if self.shuffled_orders else ""
+        return f"tx_v{VERSION}_{self.rows}r_{self.users}u_s{self.seed}{orders}.{fmt}"
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,13 @@ def _chunk(spec: Spec, users: _Users, index: int) -> pa.Table:
     start = np.datetime64(START.isoformat(), "us")
     store = rng.choice(len(STORES), n, p=_shares(len(STORES), 0.8))
     category = rng.choice(len(CATEGORIES), n, p=_shares(len(CATEGORIES), 0.6))
+    order = ORDER_ID_BASE + first + np.arange(1, n + 1)
+    if spec.shuffled_orders:  # a generator of its own: the other columns stay the same
+        order = np.random.default_rng([spec.seed, 2, index]).permutation(order)
     return pa.table(
         {
             "user_id": pa.array(user + 1, pa.int64()),
-            "order_id": pa.array(ORDER_ID_BASE + first + np.arange(1, n + 1), pa.int64()),
+            "order_id": pa.array(order, pa.int64()),
             "amount": pa.array(amount, pa.float64()),
             "date": pa.array(start + day.astype("timedelta64[D]"), pa.timestamp("us")),
             "store": pa.array(STORES).take(pa.array(store)),
@@ -195,9 +205,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, help="default: users_for(rows)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--csv", action="store_true", help="CSV instead of Parquet")
+    parser.add_argument("--shuffled-orders", action="store_true", help="order ids out of order")
     parser.add_argument("--out", type=Path, default=Path("."))
     args = parser.parse_args()
-    spec = Spec(args.rows, args.users or users_for(args.rows), args.seed)
+    spec = Spec(args.rows, args.users or users_for(args.rows), args.seed, args.shuffled_orders)
     made = generate(spec, "csv" if args.csv else "parquet", args.out)
     if made.reused:
         print(f"{made.path} already there")
