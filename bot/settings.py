@@ -199,7 +199,12 @@ class Settings(BaseSettings):
     sandbox_cpu_s: int = Field(default=600, gt=0, description="CPU-time limit (all threads).")
     sandbox_memory_mb: int = Field(default=4096, ge=64, description="Memory limit of a run.")
     sandbox_max_processes: int = Field(
-        default=64, ge=1, description="Processes and threads a run may have."
+        default=64,
+        # Measured: at 4 a Parquet read waits forever for pyarrow threads that could not
+        # start (until the time limit); at 8 DuckDB cannot start its own.
+        ge=16,
+        description="Processes and threads a run may have (at least 16: pyarrow and DuckDB "
+        "start threads of their own).",
     )
     sandbox_file_size_mb: int = Field(
         default=1024, ge=1, description="Largest file a run may write."

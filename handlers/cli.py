@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 import click
+import pydantic
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -32,7 +33,28 @@ from sandbox.executor import Executor
 from sandbox.sandbox_executor import SandboxExecutor
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; a setting that fails validation is a one-line error naming its
+    environment variable, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except pydantic.ValidationError as exc:
+            raise click.ClickException(invalid_settings(exc)) from exc
+
+
+def invalid_settings(exc: pydantic.ValidationError) -> str:
+    problems = [
+        f"THREADLAB_{str(error['loc'][0]).upper()}: {error['msg']}"
+        if error["loc"]
+        else str(error["msg"])
+        for error in exc.errors()
+    ]
+    return "invalid settings: " + "; ".join(problems) + "."
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="threadlab")
 def main() -> None:
     """ThreadLab: ask questions about your data; the code runs in a local sandbox."""
