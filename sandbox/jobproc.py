@@ -160,6 +160,7 @@ def _run_script(request: JobRequest) -> int:
             request.workdir_bytes,
             request.workdir_in_memory,
             request.spill_bytes,
+            request.max_processes,
         ),
     )
     # Kept as given (relative to the work dir), so tracebacks read `File "main.py"`:

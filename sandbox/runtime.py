@@ -11,6 +11,7 @@ import contextlib
 import datetime as _dt
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ class Room:
     # A tmpfs work dir: what is written there is memory, charged to the run's cgroup.
     workdir_in_memory: bool = False
     spill_bytes: int | None = None  # disk behind .spill, when it is not the work dir's
+    max_processes: int | None = None  # processes and threads, the sandbox's own included
 
 
 _channel: IO[str] | None = None
@@ -70,7 +72,8 @@ def duckdb_config() -> dict[str, Any]:
     the rest) and spills what does not fit to the work dir's .spill dir, up to the room
     the sandbox gives it there. Where .spill is not on disk of its own but on a tmpfs
     work dir, spilled blocks are memory too: the spill room is then a quarter of the
-    limit. A query that needs more fails with DuckDB's own out-of-memory error.
+    limit. A query that needs more fails with DuckDB's own out-of-memory error. Its
+    threads are at most half the run's process limit.
     """
     Path(DUCKDB_TEMP).mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {
@@ -81,6 +84,13 @@ def duckdb_config() -> dict[str, Any]:
     spill: list[int] = []
     if _room.memory_bytes:
         config["memory_limit"] = f"{max(_room.memory_bytes // 2 // MIB, 32)}MB"
+    if _room.max_processes:
+        # DuckDB starts a thread per core, and threads count against the run's process
+        # limit, shared with pyarrow's threads, the program's and the sandbox's own
+        # processes. Measured: 40 DuckDB threads under a limit of 16 failed the run with
+        # "can't start new thread", as a host with more cores than the limit would.
+        cores = len(os.sched_getaffinity(0))
+        config["threads"] = max(1, min(cores, _room.max_processes // 2))
     if _room.spill_bytes:
         spill.append(_room.spill_bytes)
     else:
