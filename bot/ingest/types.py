@@ -8,6 +8,7 @@ numbers) keep their type; only their text columns go through the same inference.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import json
@@ -254,10 +255,16 @@ def _parse_numbers(text: pd.Series, to: pa.DataType) -> pd.Series:
         cast = pc.cast(strings, to)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
         return pd.to_numeric(text, errors="coerce", dtype_backend="numpy_nullable")
-    if pa.types.is_integer(to):  # through Arrow's own conversion: exact beyond 2**53
-        integers = cast.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-        return pd.Series(integers.array, index=text.index, dtype="Int64")
-    return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+    return _from_arrow(cast, text.index)
+
+
+def _from_arrow(numbers: pa.Array, index: pd.Index) -> pd.Series:
+    """Arrow int64 as pandas Int64 (through Arrow's own conversion: exact beyond 2**53),
+    float64 as float64 with NaN for missing values."""
+    if pa.types.is_integer(numbers.type):
+        integers = numbers.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        return pd.Series(integers.array, index=index, dtype="Int64")
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=index, dtype="float64")
 
 
 def _is_typed(dtype: Dtype) -> bool:
@@ -286,7 +293,53 @@ def _typed_objects(series: pd.Series, kind: ColumnKind) -> pd.Series | None:
     return None
 
 
+# Plain spellings, each a subset of what its kind's rules accept and that those rules
+# leave as they are (no spaces, null tokens, separators or "+" to undo), or empty: a
+# batch whose values are all plain or missing is parsed by Arrow at once, about twice as
+# fast as the general path and with the same result (tests/ingest/test_types.py). Years
+# stay where pandas' nanosecond timestamps reach (1677-2262): a date that pandas could
+# not hold is never read here.
+PLAIN = {
+    "integer": r"^(-?[0-9]{1,18})?$",
+    "number": r"^(-?[0-9]+(\.[0-9]+)?)?$",
+    "datetime": r"^((1[7-9]|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$",
+}
+
+
+def _convert_plain(series: pd.Series, kind: ColumnKind) -> pd.Series | None:
+    """The column converted by Arrow when every value is plain (PLAIN) or missing; None
+    otherwise, for the general path."""
+    pattern = PLAIN.get(kind)
+    if pattern is None:
+        return None
+    try:
+        strings = pa.array(series.array, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if pc.min(pc.match_substring_regex(strings, pattern)).as_py() is False:
+        return None
+    with contextlib.suppress(pa.ArrowInvalid):  # empty strings fail: most batches have none
+        return _parse_plain(strings, kind, series.index)
+    strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.large_string()), strings)
+    try:
+        return _parse_plain(strings, kind, series.index)
+    except pa.ArrowInvalid:  # a day that does not exist (2025-02-30): counted on the other path
+        return None
+
+
+def _parse_plain(strings: pa.Array, kind: ColumnKind, index: pd.Index) -> pd.Series:
+    if kind == "datetime":
+        # A cast to date32 refuses a day that does not exist (2025-02-30), where strptime
+        # would roll it over to 2025-03-02.
+        dates = pc.cast(pc.cast(strings, pa.date32()), pa.timestamp("us"))
+        return pd.Series(dates.to_numpy(zero_copy_only=False), index=index, dtype=DATETIME_DTYPE)
+    return _from_arrow(pc.cast(strings, pa.int64() if kind == "integer" else pa.float64()), index)
+
+
 def _convert_text(series: pd.Series, kind: ColumnKind) -> tuple[pd.Series, int]:
+    plain = _convert_plain(series, kind)
+    if plain is not None:
+        return plain, 0
     text = series.astype(TEXT_DTYPE).str.strip()
     text = text.mask(text.str.lower().isin(NULL_TOKENS))
     if kind in ("text", "identifier"):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot.ingest import ingest
+from bot.ingest import ingest, types
 from bot.ingest.types import infer_text
-from bot.models import Dataset
+from bot.models import ColumnKind, Dataset
 from bot.settings import Settings
 
 IDS = ["110105199001011234", "11010519900101123X", "440301198512250019"]
@@ -137,3 +137,59 @@ def test_date_only_columns_profile_as_dates(tmp_path: Path, settings: Settings) 
     column = ds.profile.column("d")
     assert column is not None
     assert (column.min, column.max, column.dtype) == ("2025-01-31", "2025-02-01", "datetime64[us]")
+
+
+# ---------------------------------------------------- plain batches, parsed by Arrow
+
+PLAIN_CASES: list[tuple[str, str, list[str | None], bool]] = [
+    # kind, dtype, values, whether they are all plain (Arrow parses the batch at once)
+    ("integer", "Int64", ["12", "-7", "0", "-0", "000123", None, ""], True),
+    ("integer", "Int64", ["999999999999999999", "-999999999999999999"], True),  # 18 digits
+    ("integer", "Int64", ["1000000000000000000", "5"], False),  # 19 digits: not an int64 here
+    ("integer", "Int64", ["+5", "6"], False),
+    ("integer", "Int64", [" 5", "6"], False),
+    ("integer", "Int64", ["1,234", "6"], False),
+    ("integer", "Int64", ["0x10", "6"], False),  # Arrow alone would read 16
+    ("integer", "Int64", ["NA", "6", "null"], False),
+    ("integer", "Int64", ["١٢", "6"], False),  # Arabic-Indic digits
+    ("integer", "Int64", ["5.0", "6"], False),
+    ("number", "float64", ["1.5", "-0.25", "7", "-0", "0.1", None, ""], True),
+    ("number", "float64", ["12345678901234567890.123456789", "3"], True),
+    ("number", "float64", ["1e5", "2"], False),
+    ("number", "float64", ["inf", "2"], False),  # Arrow alone would read infinity
+    ("number", "float64", ["nan", "2"], False),
+    ("number", "float64", [".5", "5.", "2"], False),
+    ("number", "float64", ["1,234.5", "2"], False),
+    ("datetime", "datetime64[us]", ["2024-03-05", "1999-12-31", None, ""], True),
+    ("datetime", "datetime64[us]", ["1700-01-01", "2199-12-31"], True),
+    ("datetime", "datetime64[us]", ["2025-02-30", "2025-02-28"], True),  # no such day
+    ("datetime", "datetime64[us]", ["1500-01-01", "2024-01-01"], False),  # beyond pandas' ns
+    ("datetime", "datetime64[us]", ["2024-3-5", "2024-03-05"], False),
+    ("datetime", "datetime64[us]", ["2024-03-05 10:00", "2024-03-05"], False),
+    ("datetime", "datetime64[us]", ["2024/03/05", "2024-03-05"], False),
+]
+
+
+@pytest.mark.parametrize(("kind", "dtype", "values", "plain"), PLAIN_CASES)
+def test_plain_batches_parse_as_the_general_rules_do(
+    kind: str, dtype: str, values: list[str | None], plain: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrow's fast parse of a plain batch gives what the general rules give, values and
+    failures alike; anything it would read differently goes the general way."""
+    series = pd.Series(values, dtype="str")
+    fast_taken: list[bool] = []
+    fast = types._convert_plain
+
+    def spy(s: pd.Series, k: ColumnKind) -> pd.Series | None:
+        result = fast(s, k)
+        fast_taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(types, "_convert_plain", spy)
+    got, failures = types.convert_column(series, kind, dtype)  # type: ignore[arg-type]
+    monkeypatch.setattr(types, "_convert_plain", lambda s, k: None)
+    expected, expected_failures = types.convert_column(series, kind, dtype)  # type: ignore[arg-type]
+    pd.testing.assert_series_equal(got, expected)
+    assert failures == expected_failures
+    # A batch with a day that does not exist is plain, but the general path counts it.
+    assert fast_taken == [plain and "2025-02-30" not in values]
