@@ -117,6 +117,9 @@ def render_load(step: LoadStep, src: Source, ctx: RenderContext) -> None:
     if step.columns:
         columns = ", ".join([*(ident(c) for c in step.columns), ROW])
         _execute(src, f"CREATE VIEW {ctx.next_view()} AS SELECT {columns} FROM {source}")
+        # The working table has these columns only: a derive step naming another one
+        # makes a new column, not a replacement.
+        ctx.dtypes = {c: t for c, t in ctx.dtypes.items() if c in step.columns}
     view = ctx.view
     src.lines(
         f"rows = {_count(view)}",

@@ -328,6 +328,34 @@ def test_the_engine_follows_the_row_threshold(dataset: Dataset) -> None:
     assert chosen.unique_columns == {"line_id"}  # order_id repeats
 
 
+def test_a_derived_column_named_like_one_not_loaded_is_new_in_both_engines(
+    dataset: Dataset, sandbox: SandboxExecutor, tmp_path: Path
+) -> None:
+    plan = Plan(
+        question="q",
+        language="en",
+        dataset=dataset.name,
+        summary="s",
+        steps=[
+            LoadStep(columns=["city", "qty"]),
+            DeriveStep(name="order_id", expression="qty * 3"),  # a column of the file
+            AggregateStep(
+                output="by_city",
+                by=["city"],
+                metrics=[Metric(column="order_id", func="sum", name="order_id")],
+            ),
+            AnswerStep(template="{by_city_top_group} {by_city_top_value}"),
+        ],
+    )
+    answers = []
+    for engine, name in ((PANDAS, "pandas"), (DUCKDB, "duckdb")):
+        code = generate_code(plan, engine)
+        result = _run(sandbox, code, dataset, tmp_path / name)
+        assert result.ok, result.stderr + "\n" + code
+        answers.append(_answer(result))
+    assert answers[0] == answers[1]
+
+
 def test_distinct_counts_of_a_unique_column_count_its_values() -> None:
     steps, template = PLANS["unique_lines"]
     code = generate_code(_plan(_plan_dataset(), *steps, template=template), DUCKDB)
