@@ -24,15 +24,13 @@ def test_a_process_limit_too_small_for_library_threads_is_refused() -> None:
     "command", [["ask", "data.csv", "monthly trend"], ["sandbox", "run", "job.py"]]
 )
 def test_commands_name_the_bad_variable_instead_of_a_traceback(
-    tmp_path: Path, command: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the files below, and no .env but this test's variables
     (tmp_path / "data.csv").write_text("a,b\n1,2\n")
     (tmp_path / "job.py").write_text("print('never runs')\n")
     env = {"THREADLAB_SANDBOX_MAX_PROCESSES": "4", "THREADLAB_DATA_DIR": str(tmp_path / "d")}
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as cwd:
-        for name in ("data.csv", "job.py"):
-            (Path(cwd) / name).write_bytes((tmp_path / name).read_bytes())
-        result = CliRunner().invoke(main, command, env=env)
+    result = CliRunner().invoke(main, command, env=env)
     assert result.exit_code == 1
     assert "Error: invalid settings: THREADLAB_SANDBOX_MAX_PROCESSES: Input should be " in (
         result.output
