@@ -6,6 +6,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -35,7 +36,7 @@ def sandbox() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Keep the run's artifacts here.")
 @click.option("--json", "as_json", is_flag=True, help="End with the RunResult as JSON.")
 def run(
-    file: click.utils.LazyFile,
+    file: IO[str],
     inputs: tuple[Path, ...],
     timeout: float | None,
     memory: int | None,

@@ -122,12 +122,12 @@ def serve(settings: Settings) -> None:
         else:
             app_token = settings.slack_app_token.get_secret_value()
             handler = SocketModeHandler(app, app_token, web_client=web_client(settings, app_token))
-            handler.start()
+            handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     except KeyboardInterrupt:
         log.info("stopping: finishing the requests in flight")
     finally:
         if handler is not None:
-            handler.close()
+            handler.close()  # type: ignore[no-untyped-call]
         service.close(timeout=settings.drain_timeout_s)
         if server is not None:
             server.close()

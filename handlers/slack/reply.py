@@ -134,7 +134,11 @@ class SlackReply:
             with self._lock:
                 blocks = self._progress_blocks()
                 self._last_update = self._clock()
-            kwargs = {"channel": self.channel, "ts": self.progress_ts, "text": self._note}
+            kwargs: dict[str, Any] = {
+                "channel": self.channel,
+                "ts": self.progress_ts,
+                "text": self._note,
+            }
             try:
                 if force:  # the last state must land: wait out rate limits
                     call_until_done(
